@@ -1,0 +1,631 @@
+#!/usr/bin/env bash
+# The local Fabric network: real Fabric binaries as local processes on 127.0.0.1.
+#
+#   fabric-network/network.sh up [--bft]     build what is missing, start everything, deploy the EHR chaincode
+#   fabric-network/network.sh down           stop every process this script started, remove the state
+#   fabric-network/network.sh status         health of every node, channel height, committed chaincodes
+#   fabric-network/network.sh logs NODE      print a node's log (NODE as listed by status)
+#   fabric-network/network.sh deploy [NAME]  (re)deploy chaincode NAME (ehr, conformance) at the next sequence
+#   fabric-network/network.sh env ORG [USER] print exports to use the peer CLI as ORG's admin (or USER)
+#   fabric-network/network.sh crypto         only make identities and channel blocks (also for docker-compose.yaml)
+#
+# Topology: three Raft orderers (four SmartBFT orderers with --bft); organisations
+# HospitalA, HospitalB and Regulator, each with one peer (LevelDB, gateway on)
+# and one fabric-ca server signing with the org's MSP CA; channel "ehr" created
+# through channel participation; the chaincode served by one ehr-chaincode
+# process per organisation, dialled by that organisation's peer over mutual TLS.
+#
+# Everything lives in fabric-network/state/ (logs/, pids/, crypto/, users/...).
+# Ports are in ports.env, versions in versions.env.
+set -euo pipefail
+
+NET="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$NET/.." && pwd)"
+STATE="$NET/state"
+CHANNEL=ehr
+ORGS=(hospitala hospitalb regulator)
+# shellcheck source=versions.env
+source "$NET/versions.env"
+# shellcheck source=ports.env
+set -a
+source "$NET/ports.env"
+set +a
+
+HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-90}"
+
+case "$FABRIC_LINE" in
+    3.1) FABRIC_VERSION=$FABRIC_3_1_VERSION FABRIC_MODULE_VERSION=$FABRIC_3_1_MODULE ;;
+    2.5) FABRIC_VERSION=$FABRIC_2_5_VERSION FABRIC_MODULE_VERSION=$FABRIC_2_5_MODULE ;;
+    *) echo "network.sh: FABRIC_LINE=$FABRIC_LINE is not supported (3.1 or 2.5)" >&2; exit 2 ;;
+esac
+BIN="$NET/bin/fabric-$FABRIC_VERSION"
+export PATH="$BIN:$PATH"
+
+# ---------------------------------------------------------------- helpers
+
+say() { printf '[network] %s\n' "$*"; }
+fail() { printf '[network] ERROR: %s\n' "$*" >&2; exit 1; }
+phase_start=0
+phase() { phase_start=$SECONDS; say "== $*"; }
+phase_done() { say "   done in $((SECONDS - phase_start))s"; }
+
+org_domain() { echo "$1.ehr"; }
+org_msp() {
+    case "$1" in
+        hospitala) echo HospitalAMSP ;;
+        hospitalb) echo HospitalBMSP ;;
+        regulator) echo RegulatorMSP ;;
+    esac
+}
+upper() { tr '[:lower:]' '[:upper:]' <<<"$1"; }
+port_of() { local v; v="$(upper "$1")_$2"; echo "${!v}"; }
+
+peer_dir() { echo "$STATE/crypto/peerOrganizations/$(org_domain "$1")"; }
+orderer_tls_ca() { echo "$STATE/crypto/ordererOrganizations/orderer.ehr/tlsca/tlsca.orderer.ehr-cert.pem"; }
+org_tls_ca() { echo "$(peer_dir "$1")/tlsca/tlsca.$(org_domain "$1")-cert.pem"; }
+
+# start NAME CMD...: runs CMD in the background with its log and PID recorded.
+start() {
+    local name="$1"
+    shift
+    mkdir -p "$STATE/logs" "$STATE/pids"
+    "$@" >"$STATE/logs/$name.log" 2>&1 &
+    echo $! >"$STATE/pids/$name.pid"
+    say "   started $name (pid $!, log state/logs/$name.log)"
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# wait_healthy NAME OPS_PORT: polls GET /healthz until it answers 200.
+wait_healthy() {
+    local name="$1" port="$2" deadline=$((SECONDS + HEALTH_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if ! pid_alive "$STATE/pids/$name.pid"; then
+            tail -n 20 "$STATE/logs/$name.log" >&2 || true
+            fail "$name exited during start-up; see fabric-network/state/logs/$name.log (last lines above)"
+        fi
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    tail -n 20 "$STATE/logs/$name.log" >&2 || true
+    fail "$name did not become healthy within ${HEALTH_TIMEOUT}s (http://127.0.0.1:$port/healthz); see fabric-network/state/logs/$name.log"
+}
+
+# wait_port NAME PORT: waits until something accepts TCP connections on PORT.
+wait_port() {
+    local name="$1" port="$2" deadline=$((SECONDS + HEALTH_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if ! pid_alive "$STATE/pids/$name.pid"; then
+            tail -n 20 "$STATE/logs/$name.log" >&2 || true
+            fail "$name exited during start-up; see fabric-network/state/logs/$name.log"
+        fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.3
+    done
+    fail "$name is not listening on 127.0.0.1:$port after ${HEALTH_TIMEOUT}s; see fabric-network/state/logs/$name.log"
+}
+
+# retry N DESCRIPTION CMD...: runs CMD up to N times, 2 s apart.
+retry() {
+    local n="$1" what="$2" i
+    shift 2
+    for ((i = 1; i <= n; i++)); do
+        if "$@" >"$STATE/logs/last-command.log" 2>&1; then
+            return 0
+        fi
+        sleep 2
+    done
+    cat "$STATE/logs/last-command.log" >&2
+    fail "$what failed $n times (output above; command: $*)"
+}
+
+render() { python3 - "$1" <<'PY'
+import os, string, sys
+print(string.Template(open(sys.argv[1]).read()).substitute(os.environ), end="")
+PY
+}
+
+require_tools() {
+    local t
+    for t in curl jq python3 ss tar; do
+        command -v "$t" >/dev/null || fail "$t is required; install it (e.g. apt-get install -y $t)"
+    done
+}
+
+require_binaries() {
+    local b
+    for b in peer orderer configtxgen cryptogen osnadmin discover fabric-ca-server fabric-ca-client; do
+        if [[ ! -x "$BIN/$b" ]]; then
+            say "Fabric binaries missing in $BIN: building them (fabric-network/scripts/install-binaries.sh)"
+            "$NET/scripts/install-binaries.sh"
+            return
+        fi
+    done
+}
+
+check_ports() {
+    local busy=() var port names
+    names=$(grep -oE '^[A-Z0-9_]+_PORT' "$NET/ports.env")
+    for var in $names; do
+        [[ "$var" == ORDERER4_* && "${BFT:-0}" != 1 ]] && continue
+        port="${!var}"
+        if ss -ltnH "sport = :$port" | grep -q .; then
+            busy+=("$var=$port")
+        fi
+    done
+    if ((${#busy[@]})); then
+        fail "ports already in use: ${busy[*]} (see fabric-network/ports.env); stop what uses them or change them there"
+    fi
+}
+
+# ---------------------------------------------------------------- identities
+
+peer_env() {
+    # peer_env ORG: the peer CLI acting as ORG's admin against ORG's peer.
+    local org="$1" d
+    d="$(peer_dir "$org")"
+    export FABRIC_CFG_PATH="$STATE/config"
+    export CORE_PEER_TLS_ENABLED=true
+    export CORE_PEER_LOCALMSPID
+    CORE_PEER_LOCALMSPID="$(org_msp "$org")"
+    export CORE_PEER_MSPCONFIGPATH="$d/users/Admin@$(org_domain "$org")/msp"
+    export CORE_PEER_ADDRESS="127.0.0.1:$(port_of "$org" PEER_PORT)"
+    export CORE_PEER_TLS_ROOTCERT_FILE
+    CORE_PEER_TLS_ROOTCERT_FILE="$(org_tls_ca "$org")"
+}
+
+orderer_args() { echo "-o 127.0.0.1:$ORDERER1_PORT --tls --cafile $(orderer_tls_ca)"; }
+
+# ---------------------------------------------------------------- phases
+
+make_config() {
+    mkdir -p "$STATE/config"
+    local sample
+    sample="$(go env GOMODCACHE)/github.com/hyperledger/fabric@$FABRIC_MODULE_VERSION/sampleconfig"
+    [[ -f "$sample/core.yaml" ]] || fail "Fabric's sampleconfig not found at $sample; run fabric-network/scripts/install-binaries.sh"
+    cp "$sample/orderer.yaml" "$STATE/config/orderer.yaml"
+    # The peer must not look for Docker, and must know our ccaas builder.
+    python3 - "$sample/core.yaml" "$STATE/config/core.yaml" "$NET/builders/ccaas" <<'PY'
+import re, sys
+src, dst, builder = sys.argv[1:]
+text = open(src).read()
+text, n = re.subn(r"(\n\s*)endpoint: unix:///var/run/docker.sock", r'\1endpoint: ""', text, count=1)
+assert n == 1, "vm.endpoint not found in core.yaml"
+text, n = re.subn(r"(externalBuilders:\n\s*- name: )ccaas_builder\n(\s*)path: [^\n]*",
+                  r"\1ehr_ccaas\n\2path: " + builder, text, count=1)
+assert n == 1, "externalBuilders not found in core.yaml"
+open(dst, "w").write(text)
+PY
+}
+
+make_crypto() {
+    phase "crypto material (cryptogen) and channel genesis block (configtxgen)"
+    cryptogen generate --config="$NET/config/crypto-config.yaml" --output="$STATE/crypto" >"$STATE/logs/cryptogen.log" 2>&1 \
+        || { cat "$STATE/logs/cryptogen.log" >&2; fail "cryptogen failed"; }
+    local n consenters="" bft="" endpoints=""
+    for n in 1 2 3 4; do
+        [[ $n == 4 && "${BFT:-0}" != 1 ]] && continue
+        local p="ORDERER${n}_PORT" dir="crypto/ordererOrganizations/orderer.ehr/orderers/orderer$n.orderer.ehr"
+        endpoints+="${endpoints:+, }\"127.0.0.1:${!p}\""
+        consenters+="          - { Host: 127.0.0.1, Port: ${!p}, ClientTLSCert: $dir/tls/server.crt, ServerTLSCert: $dir/tls/server.crt }"$'\n'
+        bft+="        - { ID: $n, Host: 127.0.0.1, Port: ${!p}, MSPID: OrdererMSP, Identity: $dir/msp/signcerts/orderer$n.orderer.ehr-cert.pem, ClientTLSCert: $dir/tls/server.crt, ServerTLSCert: $dir/tls/server.crt }"$'\n'
+    done
+    local capability=V2_0 profile=EhrRaft
+    if [[ "${BFT:-0}" == 1 ]]; then capability=V3_0 profile=EhrBFT; fi
+    ORDERER_ENDPOINTS="$endpoints" RAFT_CONSENTERS="${consenters%$'\n'}" BFT_CONSENTERS="${bft%$'\n'}" \
+        CHANNEL_CAPABILITY="$capability" render "$NET/config/configtx.yaml.tmpl" >"$STATE/configtx.yaml"
+    FABRIC_CFG_PATH="$STATE" configtxgen -profile "$profile" -outputBlock "$STATE/$CHANNEL.block" -channelID "$CHANNEL" \
+        >"$STATE/logs/configtxgen.log" 2>&1 || { cat "$STATE/logs/configtxgen.log" >&2; fail "configtxgen failed"; }
+    echo "$profile" >"$STATE/consensus"
+    phase_done
+}
+
+start_orderers() {
+    phase "orderers ($( [[ "${BFT:-0}" == 1 ]] && echo '4 x SmartBFT' || echo '3 x Raft'))"
+    local n count=3
+    [[ "${BFT:-0}" == 1 ]] && count=4
+    for ((n = 1; n <= count; n++)); do
+        local p="ORDERER${n}_PORT" a="ORDERER${n}_ADMIN_PORT" o="ORDERER${n}_OPS_PORT"
+        local dir="$STATE/crypto/ordererOrganizations/orderer.ehr/orderers/orderer$n.orderer.ehr" data="$STATE/orderer$n"
+        mkdir -p "$data"
+        start "orderer$n" env \
+            FABRIC_CFG_PATH="$STATE/config" FABRIC_LOGGING_SPEC="${FABRIC_LOGGING_SPEC:-INFO}" \
+            ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 ORDERER_GENERAL_LISTENPORT="${!p}" \
+            ORDERER_GENERAL_LOCALMSPID=OrdererMSP ORDERER_GENERAL_LOCALMSPDIR="$dir/msp" \
+            ORDERER_GENERAL_TLS_ENABLED=true ORDERER_GENERAL_TLS_PRIVATEKEY="$dir/tls/server.key" \
+            ORDERER_GENERAL_TLS_CERTIFICATE="$dir/tls/server.crt" ORDERER_GENERAL_TLS_ROOTCAS="[$dir/tls/ca.crt]" \
+            ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE="$dir/tls/server.crt" \
+            ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY="$dir/tls/server.key" \
+            ORDERER_GENERAL_CLUSTER_ROOTCAS="[$dir/tls/ca.crt]" \
+            ORDERER_GENERAL_BOOTSTRAPMETHOD=none ORDERER_CHANNELPARTICIPATION_ENABLED=true \
+            ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:${!a}" ORDERER_ADMIN_TLS_ENABLED=true \
+            ORDERER_ADMIN_TLS_CERTIFICATE="$dir/tls/server.crt" ORDERER_ADMIN_TLS_PRIVATEKEY="$dir/tls/server.key" \
+            ORDERER_ADMIN_TLS_ROOTCAS="[$dir/tls/ca.crt]" ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true \
+            ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$dir/tls/ca.crt]" \
+            ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:${!o}" \
+            ORDERER_FILELEDGER_LOCATION="$data/ledger" ORDERER_CONSENSUS_WALDIR="$data/wal" \
+            ORDERER_CONSENSUS_SNAPDIR="$data/snap" \
+            "$BIN/orderer"
+    done
+    for ((n = 1; n <= count; n++)); do
+        local o="ORDERER${n}_OPS_PORT"
+        wait_healthy "orderer$n" "${!o}"
+    done
+    local admin="$STATE/crypto/ordererOrganizations/orderer.ehr/users/Admin@orderer.ehr/tls"
+    for ((n = 1; n <= count; n++)); do
+        local a="ORDERER${n}_ADMIN_PORT"
+        retry 5 "orderer$n joining channel $CHANNEL (osnadmin)" osnadmin channel join --channelID "$CHANNEL" \
+            --config-block "$STATE/$CHANNEL.block" -o "127.0.0.1:${!a}" --ca-file "$(orderer_tls_ca)" \
+            --client-cert "$admin/client.crt" --client-key "$admin/client.key"
+        say "   orderer$n joined channel $CHANNEL"
+    done
+    phase_done
+}
+
+start_peers() {
+    phase "peers (one per organisation, LevelDB, gateway on)"
+    local org
+    for org in "${ORGS[@]}"; do
+        local d host data
+        d="$(peer_dir "$org")" host="peer0.$(org_domain "$org")" data="$STATE/peer0.$org"
+        mkdir -p "$data"
+        start "peer0.$org" env \
+            FABRIC_CFG_PATH="$STATE/config" FABRIC_LOGGING_SPEC="${FABRIC_LOGGING_SPEC:-INFO}" \
+            CORE_PEER_ID="$host" CORE_PEER_ADDRESS="127.0.0.1:$(port_of "$org" PEER_PORT)" \
+            CORE_PEER_LISTENADDRESS="127.0.0.1:$(port_of "$org" PEER_PORT)" \
+            CORE_PEER_CHAINCODEADDRESS="127.0.0.1:$(port_of "$org" PEER_CC_PORT)" \
+            CORE_PEER_CHAINCODELISTENADDRESS="127.0.0.1:$(port_of "$org" PEER_CC_PORT)" \
+            CORE_PEER_GOSSIP_BOOTSTRAP="127.0.0.1:$(port_of "$org" PEER_PORT)" \
+            CORE_PEER_GOSSIP_EXTERNALENDPOINT="127.0.0.1:$(port_of "$org" PEER_PORT)" \
+            CORE_PEER_LOCALMSPID="$(org_msp "$org")" CORE_PEER_MSPCONFIGPATH="$d/peers/$host/msp" \
+            CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_CERT_FILE="$d/peers/$host/tls/server.crt" \
+            CORE_PEER_TLS_KEY_FILE="$d/peers/$host/tls/server.key" CORE_PEER_TLS_ROOTCERT_FILE="$d/peers/$host/tls/ca.crt" \
+            CORE_PEER_FILESYSTEMPATH="$data" CORE_LEDGER_SNAPSHOTS_ROOTDIR="$data/snapshots" \
+            CORE_LEDGER_STATE_STATEDATABASE=goleveldb CORE_PEER_GATEWAY_ENABLED=true \
+            CORE_OPERATIONS_LISTENADDRESS="127.0.0.1:$(port_of "$org" PEER_OPS_PORT)" \
+            "$BIN/peer" node start
+    done
+    for org in "${ORGS[@]}"; do
+        wait_healthy "peer0.$org" "$(port_of "$org" PEER_OPS_PORT)"
+    done
+    for org in "${ORGS[@]}"; do
+        (peer_env "$org" && retry 5 "peer0.$org joining channel $CHANNEL" peer channel join -b "$STATE/$CHANNEL.block")
+        say "   peer0.$org joined channel $CHANNEL"
+    done
+    phase_done
+}
+
+# Sample users per organisation: NAME:ROLE[:extra attrs]. Secrets are NAMEpw (a test network).
+users_of() {
+    case "$1" in
+        hospitala) echo "doctor1:doctor doctor2:doctor patient1:patient:patient_id=P-0001 radiologist1:radiologist lab1:lab pharmacist1:pharmacist admin1:admin" ;;
+        hospitalb) echo "doctor1:doctor patient1:patient:patient_id=P-0002 radiologist1:radiologist lab1:lab pharmacist1:pharmacist admin1:admin" ;;
+        regulator) echo "regulator1:regulator" ;;
+    esac
+}
+
+start_cas() {
+    phase "fabric-ca servers (one per organisation, signing with the org's MSP CA) and sample users"
+    local org
+    for org in "${ORGS[@]}"; do
+        local d dom home
+        d="$(peer_dir "$org")" dom="$(org_domain "$org")" home="$STATE/ca.$org"
+        mkdir -p "$home"
+        start "ca.$org" "$BIN/fabric-ca-server" start -H "$home" -b admin:adminpw \
+            --address 127.0.0.1 --port "$(port_of "$org" CA_PORT)" --ca.name "ca-$org" \
+            --ca.certfile "$d/ca/ca.$dom-cert.pem" --ca.keyfile "$d/ca/priv_sk" \
+            --tls.enabled --tls.certfile "$d/peers/ca.$dom/tls/server.crt" --tls.keyfile "$d/peers/ca.$dom/tls/server.key" \
+            --operations.listenaddress "127.0.0.1:$(port_of "$org" CA_OPS_PORT)" --metrics.provider disabled
+    done
+    for org in "${ORGS[@]}"; do
+        wait_healthy "ca.$org" "$(port_of "$org" CA_OPS_PORT)"
+        enrol_users "$org"
+    done
+    phase_done
+}
+
+enrol_users() {
+    local org="$1" url dom tlsca registrar entry
+    dom="$(org_domain "$org")" tlsca="$(org_tls_ca "$org")" url="127.0.0.1:$(port_of "$org" CA_PORT)"
+    registrar="$STATE/ca-clients/$org/registrar"
+    retry 5 "enrolling the registrar of ca.$org" fabric-ca-client enroll -u "https://admin:adminpw@$url" \
+        --caname "ca-$org" --tls.certfiles "$tlsca" -H "$registrar"
+    for entry in $(users_of "$org"); do
+        local name role extra attrs msp
+        IFS=: read -r name role extra <<<"$entry"
+        attrs="role=$role:ecert"
+        [[ -n "$extra" ]] && attrs+=",$extra:ecert"
+        retry 3 "registering $name at ca.$org" fabric-ca-client register -H "$registrar" --caname "ca-$org" \
+            --tls.certfiles "$tlsca" -u "https://$url" --id.name "$name" --id.secret "${name}pw" --id.type client \
+            --id.attrs "$attrs"
+        msp="$STATE/users/$org/$name/msp"
+        retry 3 "enrolling $name at ca.$org" fabric-ca-client enroll -u "https://$name:${name}pw@$url" \
+            --caname "ca-$org" --tls.certfiles "$tlsca" -H "$STATE/ca-clients/$org/$name" -M "$msp"
+        mv "$msp"/keystore/*_sk "$msp/keystore/key.pem"
+        local cacert
+        cacert="$(basename "$(ls "$msp"/cacerts/*.pem | head -n 1)")"
+        cat >"$msp/config.yaml" <<YAML
+NodeOUs:
+  Enable: true
+  ClientOUIdentifier: { Certificate: cacerts/$cacert, OrganizationalUnitIdentifier: client }
+  PeerOUIdentifier: { Certificate: cacerts/$cacert, OrganizationalUnitIdentifier: peer }
+  AdminOUIdentifier: { Certificate: cacerts/$cacert, OrganizationalUnitIdentifier: admin }
+  OrdererOUIdentifier: { Certificate: cacerts/$cacert, OrganizationalUnitIdentifier: orderer }
+YAML
+        say "   $org/$name enrolled (role=$role${extra:+, $extra}) -> state/users/$org/$name/msp"
+    done
+}
+
+# ---------------------------------------------------------------- chaincode
+
+# chaincode_spec NAME: sets CC_BINARY, CC_PORT_KEY, CC_COLLECTIONS, CC_POLICY for a known chaincode.
+chaincode_spec() {
+    case "$1" in
+        ehr)
+            CC_BINARY="$REPO/target/release/ehr-chaincode" CC_PACKAGE=ehr-chaincode CC_PORT_KEY=CHAINCODE_PORT
+            CC_COLLECTIONS="$REPO/chaincode/ehr/collections_config.json" CC_INDEXES="$REPO/chaincode/ehr/META-INF"
+            ;;
+        conformance)
+            CC_BINARY="$REPO/target/release/conformance-rust-chaincode" CC_PACKAGE=ehr-tests CC_PORT_KEY=CONFORMANCE_PORT
+            CC_COLLECTIONS="$NET/config/conformance-collections.json" CC_INDEXES=""
+            ;;
+        *) fail "unknown chaincode '$1' (known: ehr, conformance)" ;;
+    esac
+    CC_POLICY="OutOf(2,'HospitalAMSP.peer','HospitalBMSP.peer','RegulatorMSP.peer')"
+}
+
+build_chaincode() {
+    say "   building $CC_PACKAGE (cargo build --release)"
+    (cd "$REPO" && cargo build --release --locked -p "$CC_PACKAGE" >"$STATE/logs/cargo-$1.log" 2>&1) \
+        || { tail -n 30 "$STATE/logs/cargo-$1.log" >&2; fail "building the $1 chaincode failed; see state/logs/cargo-$1.log"; }
+    [[ -x "$CC_BINARY" ]] || fail "$CC_BINARY was not built"
+}
+
+committed_sequence() {
+    (peer_env hospitala && peer lifecycle chaincode querycommitted -C "$CHANNEL" -n "$1" -O json 2>/dev/null | jq -r '.sequence') || echo 0
+}
+
+deploy_chaincode() {
+    local name="$1" org
+    chaincode_spec "$name"
+    phase "chaincode '$name' through the lifecycle (package, install, approve, commit) and its servers"
+    build_chaincode "$name"
+    local sequence
+    sequence=$(( $(committed_sequence "$name") + 1 ))
+    local label="${name}_$sequence"
+    declare -A pkgid
+    for org in "${ORGS[@]}"; do
+        local d dom dir port
+        d="$(peer_dir "$org")" dom="$(org_domain "$org")" dir="$STATE/chaincode/$name-$sequence-$org"
+        port="$(port_of "$org" "$CC_PORT_KEY")"
+        rm -rf "$dir" && mkdir -p "$dir/code"
+        jq -n --arg address "127.0.0.1:$port" \
+            --rawfile root "$(org_tls_ca "$org")" \
+            --rawfile cert "$d/peers/peer0.$dom/tls/server.crt" --rawfile key "$d/peers/peer0.$dom/tls/server.key" \
+            '{address: $address, dial_timeout: "10s", tls_required: true, client_auth_required: true,
+              root_cert: $root, client_cert: $cert, client_key: $key}' >"$dir/code/connection.json"
+        if [[ -n "$CC_INDEXES" && -d "$CC_INDEXES" ]]; then cp -R "$CC_INDEXES" "$dir/code/META-INF"; fi
+        jq -n --arg lbl "$label" '{"type": "ccaas", "label": $lbl}' >"$dir/metadata.json"
+        tar -C "$dir/code" -czf "$dir/code.tar.gz" .
+        tar -C "$dir" -czf "$dir/$label.tar.gz" metadata.json code.tar.gz
+        (peer_env "$org" && retry 3 "installing $name on peer0.$org" peer lifecycle chaincode install "$dir/$label.tar.gz")
+        pkgid[$org]=$(peer_env "$org" && peer lifecycle chaincode calculatepackageid "$dir/$label.tar.gz")
+        say "   installed on peer0.$org as ${pkgid[$org]}"
+        start_chaincode_server "$name" "$org" "${pkgid[$org]}" "$port"
+    done
+    for org in "${ORGS[@]}"; do
+        wait_port "$name.$org" "$(port_of "$org" "$CC_PORT_KEY")"
+        # shellcheck disable=SC2046
+        (peer_env "$org" && retry 3 "approving $name for $(org_msp "$org")" peer lifecycle chaincode approveformyorg \
+            $(orderer_args) -C "$CHANNEL" -n "$name" -v "$sequence" --sequence "$sequence" --package-id "${pkgid[$org]}" \
+            --signature-policy "$CC_POLICY" --collections-config "$CC_COLLECTIONS")
+        say "   approved for $(org_msp "$org")"
+    done
+    local peers=()
+    for org in "${ORGS[@]}"; do
+        peers+=(--peerAddresses "127.0.0.1:$(port_of "$org" PEER_PORT)" --tlsRootCertFiles "$(org_tls_ca "$org")")
+    done
+    # shellcheck disable=SC2046
+    (peer_env hospitala && retry 3 "committing $name sequence $sequence" peer lifecycle chaincode commit \
+        $(orderer_args) -C "$CHANNEL" -n "$name" -v "$sequence" --sequence "$sequence" \
+        --signature-policy "$CC_POLICY" --collections-config "$CC_COLLECTIONS" "${peers[@]}")
+    say "   committed $name sequence $sequence on channel $CHANNEL"
+    wait_endorsable "$name"
+    phase_done
+}
+
+# wait_endorsable NAME: waits until every peer's discovery service knows peers of
+# all organisations with the chaincode, so that gateways can endorse at once.
+wait_endorsable() {
+    local name="$1" org
+    for org in "${ORGS[@]}"; do
+        local d dom msp deadline groups
+        d="$(peer_dir "$org")" dom="$(org_domain "$org")"
+        msp="$d/users/Admin@$dom/msp"
+        deadline=$((SECONDS + HEALTH_TIMEOUT))
+        while :; do
+            groups=$(discover --peerTLSCA "$(org_tls_ca "$org")" --userKey "$msp/keystore/priv_sk" \
+                --userCert "$msp/signcerts/Admin@$dom-cert.pem" --MSP "$(org_msp "$org")" \
+                endorsers --channel "$CHANNEL" --chaincode "$name" --server "127.0.0.1:$(port_of "$org" PEER_PORT)" \
+                2>/dev/null | jq -r '.[0].EndorsersByGroups | length' 2>/dev/null || echo 0)
+            [[ "$groups" == "${#ORGS[@]}" ]] && break
+            ((SECONDS < deadline)) || fail "peer0.$org's discovery does not see $name on all organisations' peers after ${HEALTH_TIMEOUT}s; see state/logs/peer0.$org.log"
+            sleep 1
+        done
+    done
+    say "   every peer's discovery sees $name on all ${#ORGS[@]} organisations"
+}
+
+start_chaincode_server() {
+    local name="$1" org="$2" pkgid="$3" port="$4" d dom
+    d="$(peer_dir "$org")" dom="$(org_domain "$org")"
+    stop_process "$name.$org"
+    start "$name.$org" env \
+        CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" CHAINCODE_ID="$pkgid" RUST_LOG="${CHAINCODE_LOG:-info}" \
+        CHAINCODE_TLS_KEY_FILE="$d/peers/ehr-ccaas.$dom/tls/server.key" \
+        CHAINCODE_TLS_CERT_FILE="$d/peers/ehr-ccaas.$dom/tls/server.crt" \
+        CHAINCODE_TLS_CLIENT_CA_FILE="$(org_tls_ca "$org")" \
+        "$CC_BINARY"
+}
+
+# ---------------------------------------------------------------- lifecycle of the network
+
+stop_process() {
+    local name="$1" file="$STATE/pids/$1.pid" pid i
+    [[ -f "$file" ]] || return 0
+    pid="$(cat "$file")"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            say "   $name (pid $pid) did not stop in 10s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        say "   stopped $name (pid $pid)"
+    fi
+    rm -f "$file"
+}
+
+running_count() {
+    local f n=0
+    for f in "$STATE"/pids/*.pid; do
+        [[ -e "$f" ]] || continue
+        pid_alive "$f" && n=$((n + 1))
+    done
+    echo "$n"
+}
+
+cmd_up() {
+    BFT=0
+    [[ "${1:-}" == "--bft" ]] && BFT=1
+    [[ $# -gt 1 || ( $# == 1 && "$1" != "--bft" ) ]] && fail "usage: network.sh up [--bft]"
+    if [[ -d "$STATE/pids" && "$(running_count)" -gt 0 ]]; then
+        say "the network is already up ($(running_count) processes); nothing changed. Use 'network.sh down' first to restart it."
+        return 0
+    fi
+    local started=$SECONDS
+    require_tools
+    phase "prerequisites: Fabric $FABRIC_VERSION binaries, free ports"
+    require_binaries
+    check_ports
+    phase_done
+    rm -rf "$STATE"
+    mkdir -p "$STATE/logs" "$STATE/pids"
+    trap 'say "up failed; stopping what was started (network.sh down)"; cmd_down >/dev/null 2>&1 || true' ERR
+    make_config
+    make_crypto
+    start_cas
+    start_orderers
+    start_peers
+    deploy_chaincode ehr
+    trap - ERR
+    say "network is up in $((SECONDS - started))s: channel $CHANNEL, chaincode ehr committed. Users: fabric-network/state/users/<org>/<user>/msp"
+}
+
+cmd_down() {
+    if [[ ! -d "$STATE" ]]; then
+        say "nothing to stop: no state folder"
+        return 0
+    fi
+    local f
+    for f in "$STATE"/pids/*.pid; do
+        [[ -e "$f" ]] || continue
+        stop_process "$(basename "$f" .pid)"
+    done
+    rm -rf "$STATE"
+    say "network is down; state removed"
+}
+
+cmd_status() {
+    [[ -d "$STATE/pids" ]] || { say "the network is not up"; return 1; }
+    local f name ok=0 bad=0
+    printf '%-28s %-8s %-8s %s\n' NODE PID STATE HEALTH
+    for f in "$STATE"/pids/*.pid; do
+        [[ -e "$f" ]] || continue
+        name="$(basename "$f" .pid)"
+        local state=down health="-" port=""
+        pid_alive "$f" && state=up
+        case "$name" in
+            orderer*) local v="ORDERER${name#orderer}_OPS_PORT"; port="${!v}" ;;
+            peer0.*) port="$(port_of "${name#peer0.}" PEER_OPS_PORT)" ;;
+            ca.*) port="$(port_of "${name#ca.}" CA_OPS_PORT)" ;;
+        esac
+        if [[ -n "$port" ]]; then
+            health=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null | jq -r '.status' 2>/dev/null || echo unreachable)
+        fi
+        [[ $state == up ]] && ok=$((ok + 1)) || bad=$((bad + 1))
+        printf '%-28s %-8s %-8s %s\n' "$name" "$(cat "$f")" "$state" "$health"
+    done
+    local org
+    for org in "${ORGS[@]}"; do
+        local height
+        height=$(peer_env "$org" && peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/^Blockchain info: //p' | jq -r '.height' || echo "?")
+        say "peer0.$org: channel $CHANNEL height ${height:-?}"
+    done
+    (peer_env hospitala && peer lifecycle chaincode querycommitted -C "$CHANNEL" -O json 2>/dev/null \
+        | jq -r '.chaincode_definitions[]? | "chaincode \(.name) committed: version \(.version), sequence \(.sequence)"') \
+        | while read -r line; do say "$line"; done
+    say "$ok processes up, $bad down"
+    [[ $bad == 0 ]]
+}
+
+cmd_logs() {
+    [[ $# == 1 ]] || fail "usage: network.sh logs NODE (e.g. orderer1, peer0.hospitala, ca.hospitalb, ehr.regulator)"
+    local log="$STATE/logs/$1.log"
+    [[ -f "$log" ]] || fail "no log for '$1'; known: $(ls "$STATE/logs" 2>/dev/null | sed 's/\.log$//' | tr '\n' ' ')"
+    cat "$log"
+}
+
+cmd_crypto() {
+    if [[ -d "$STATE/pids" && "$(running_count)" -gt 0 ]]; then
+        fail "the network is up; new crypto material would replace its identities. Run 'network.sh down' first."
+    fi
+    require_tools
+    require_binaries
+    rm -rf "$STATE"
+    mkdir -p "$STATE/logs" "$STATE/compose"
+    make_crypto
+    FABRIC_CFG_PATH="$NET/compose" configtxgen -profile EhrChannel -channelID "$CHANNEL" \
+        -outputBlock "$STATE/compose/$CHANNEL.block" >"$STATE/logs/configtxgen-compose.log" 2>&1 \
+        || { cat "$STATE/logs/configtxgen-compose.log" >&2; fail "configtxgen for docker-compose failed"; }
+    say "identities in fabric-network/state/crypto; channel blocks: state/$CHANNEL.block (local), state/compose/$CHANNEL.block (docker-compose.yaml)"
+}
+
+cmd_deploy() {
+    [[ -d "$STATE/pids" && "$(running_count)" -gt 0 ]] || fail "the network is not up; run 'network.sh up' first"
+    deploy_chaincode "${1:-ehr}"
+}
+
+cmd_env() {
+    local org="${1:-}" user="${2:-}"
+    [[ " ${ORGS[*]} " == *" $org "* ]] || fail "usage: network.sh env ORG [USER]; ORG is one of ${ORGS[*]}"
+    peer_env "$org"
+    [[ -n "$user" ]] && CORE_PEER_MSPCONFIGPATH="$STATE/users/$org/$user/msp"
+    local v
+    for v in FABRIC_CFG_PATH CORE_PEER_TLS_ENABLED CORE_PEER_LOCALMSPID CORE_PEER_MSPCONFIGPATH CORE_PEER_ADDRESS CORE_PEER_TLS_ROOTCERT_FILE; do
+        printf 'export %s=%q\n' "$v" "${!v}"
+    done
+    printf 'export PATH=%q:$PATH\n' "$BIN"
+    printf 'export ORDERER_CA=%q ORDERER_ADDRESS=127.0.0.1:%s\n' "$(orderer_tls_ca)" "$ORDERER1_PORT"
+}
+
+cmd="${1:-}"
+[[ $# -gt 0 ]] && shift
+case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    logs) cmd_logs "$@" ;;
+    deploy) cmd_deploy "$@" ;;
+    env) cmd_env "$@" ;;
+    crypto) cmd_crypto ;;
+    -h | --help | help | "") sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) fail "unknown command '$cmd'; see network.sh --help" ;;
+esac

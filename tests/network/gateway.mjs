@@ -1,0 +1,110 @@
+// Calls the local Fabric network through Fabric's official Node gateway client.
+//
+//   node gateway.mjs evaluate|submit --org hospitala --user doctor1 --chaincode ehr
+//                    [--endorsing-orgs A,B] [--transient KEY=VALUE]... -- FN [ARG...]
+//
+// Prints one JSON line: {"ok":true,"result":"<utf-8 result>","txId":"..."} or
+// {"ok":false,"error":"...","details":[...]} (exit code 1). The identity is read
+// from fabric-network/state/users/<org>/<user>/msp (or the org's Admin for
+// --user Admin); the peer is the org's own peer on 127.0.0.1.
+import { readFileSync, readdirSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { connect, signers } from '@hyperledger/fabric-gateway';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const net = path.resolve(here, '../../fabric-network');
+const state = path.join(net, 'state');
+
+function parse(argv) {
+  const [mode, ...rest] = argv;
+  if (mode !== 'evaluate' && mode !== 'submit') throw new Error('first argument must be evaluate or submit');
+  const opts = { mode, org: 'hospitala', user: 'Admin', chaincode: 'ehr', channel: 'ehr', endorsingOrgs: [], transient: {} };
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '--') { i++; break; }
+    const v = rest[++i];
+    if (v === undefined) throw new Error(`${a} needs a value`);
+    if (a === '--org') opts.org = v;
+    else if (a === '--user') opts.user = v;
+    else if (a === '--chaincode') opts.chaincode = v;
+    else if (a === '--channel') opts.channel = v;
+    else if (a === '--endorsing-orgs') opts.endorsingOrgs = v.split(',');
+    else if (a === '--transient') {
+      const eq = v.indexOf('=');
+      if (eq < 1) throw new Error(`--transient needs KEY=VALUE, got ${v}`);
+      opts.transient[v.slice(0, eq)] = Buffer.from(v.slice(eq + 1), 'utf8');
+    }
+    else throw new Error(`unknown option ${a}`);
+  }
+  opts.args = rest.slice(i);
+  if (opts.args.length === 0) throw new Error('no function given after --');
+  return opts;
+}
+
+function ports() {
+  const out = {};
+  for (const line of readFileSync(path.join(net, 'ports.env'), 'utf8').split('\n')) {
+    const m = line.match(/^([A-Z0-9_]+)=(\d+)/);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+const msps = { hospitala: 'HospitalAMSP', hospitalb: 'HospitalBMSP', regulator: 'RegulatorMSP' };
+
+function identity(org, user) {
+  const domain = `${org}.ehr`;
+  const msp = user === 'Admin'
+    ? path.join(state, 'crypto/peerOrganizations', domain, 'users', `Admin@${domain}`, 'msp')
+    : path.join(state, 'users', org, user, 'msp');
+  const certDir = path.join(msp, 'signcerts');
+  const keyDir = path.join(msp, 'keystore');
+  const credentials = readFileSync(path.join(certDir, readdirSync(certDir)[0]));
+  const key = createPrivateKey(readFileSync(path.join(keyDir, readdirSync(keyDir)[0])));
+  return { identity: { mspId: msps[org], credentials }, signer: signers.newPrivateKeySigner(key) };
+}
+
+async function main() {
+  const opts = parse(process.argv.slice(2));
+  if (!msps[opts.org]) throw new Error(`unknown org ${opts.org}`);
+  const port = ports()[`${opts.org.toUpperCase()}_PEER_PORT`];
+  const tlsRoot = readFileSync(path.join(state, 'crypto/peerOrganizations', `${opts.org}.ehr`, 'tlsca', `tlsca.${opts.org}.ehr-cert.pem`));
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(tlsRoot));
+  const { identity: id, signer } = identity(opts.org, opts.user);
+  const gateway = connect({ client, identity: id, signer, evaluateOptions: () => ({ deadline: Date.now() + 30000 }),
+    endorseOptions: () => ({ deadline: Date.now() + 30000 }), submitOptions: () => ({ deadline: Date.now() + 30000 }),
+    commitStatusOptions: () => ({ deadline: Date.now() + 60000 }) });
+  try {
+    const contract = gateway.getNetwork(opts.channel).getContract(opts.chaincode);
+    const [fn, ...args] = opts.args;
+    const request = { arguments: args };
+    if (opts.endorsingOrgs.length) request.endorsingOrganizations = opts.endorsingOrgs;
+    if (Object.keys(opts.transient).length) request.transientData = opts.transient;
+    let result, txId;
+    if (opts.mode === 'evaluate') {
+      result = await contract.evaluate(fn, request);
+    } else {
+      const proposal = contract.newProposal(fn, request);
+      txId = proposal.getTransactionId();
+      const tx = await proposal.endorse();
+      const commit = await tx.submit();
+      result = tx.getResult();
+      const status = await commit.getStatus();
+      if (!status.successful) throw new Error(`transaction ${txId} failed to commit with status ${status.code}`);
+    }
+    console.log(JSON.stringify({ ok: true, result: Buffer.from(result).toString('utf8'), txId }));
+  } finally {
+    gateway.close();
+    client.close();
+  }
+}
+
+main().catch((err) => {
+  const details = (err.details ?? []).map((d) => ({ address: d.address, mspId: d.mspId, message: d.message }));
+  console.log(JSON.stringify({ ok: false, error: String(err.message ?? err), details }));
+  process.exit(1);
+});
