@@ -7,10 +7,13 @@
 //!   [`spawn_rust_chaincode_process`] start chaincode-as-a-service servers as
 //!   child processes that are killed when their handle is dropped.
 //!
+//! - [`network`]: driving the local Fabric network from end-to-end tests.
+//!
 //! A missing Node install or Go binary is an error that says to run
 //! `tests/conformance/setup.sh`: callers never skip silently.
 
 pub mod conformance;
+pub mod network;
 
 use std::fs::File;
 use std::net::{SocketAddr, TcpStream};
