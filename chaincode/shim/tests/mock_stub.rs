@@ -46,3 +46,97 @@ async fn same_proposal_gives_same_writes() {
     };
     assert_eq!(run().await, run().await);
 }
+
+mod hooks {
+    use fabric_shim::testing::{Invocation, MockStub};
+    use fabric_shim::{Contract, ContractError, Router, Stub};
+
+    async fn hello(_: Stub, (name,): (String,)) -> Result<String, ContractError> {
+        Ok(format!("hello {name}"))
+    }
+
+    async fn only_doctors(stub: Stub, function: String) -> Result<(), ContractError> {
+        let id = stub.client_identity().map_err(|e| ContractError::forbidden(e.to_string()))?;
+        match id.attribute("role") {
+            Some("doctor") => Ok(()),
+            _ => Err(ContractError::forbidden(format!("{function} is for doctors"))),
+        }
+    }
+
+    async fn wrap(_: Stub, function: String, payload: Vec<u8>) -> Result<Vec<u8>, ContractError> {
+        Ok(format!("{function}:{}", String::from_utf8_lossy(&payload)).into_bytes())
+    }
+
+    async fn fallback(_: Stub, function: String) -> Result<Vec<u8>, ContractError> {
+        Ok(format!("no such function {function}, try Hello").into_bytes())
+    }
+
+    fn router() -> Router {
+        Router::builder("hooks", "2.0")
+            .contract(Contract::new("Plain").evaluate("Hello", &["name"], hello))
+            .contract(
+                Contract::new("Guarded")
+                    .description("doctors only")
+                    .evaluate("Hello", &["name"], hello)
+                    .before(only_doctors)
+                    .after(wrap)
+                    .unknown(fallback),
+            )
+            .default_contract("Plain")
+            .build()
+            .expect("router")
+    }
+
+    #[tokio::test]
+    async fn before_after_and_unknown_hooks_and_contract_addressing() {
+        let people = super::common::people();
+        let mock = MockStub::new("ehr");
+        let r = router();
+        let run = |who, args: [&'static str; 2]| mock.invoke(&r, Invocation::new(args).caller(who));
+
+        let out = run(&people.other, ["Hello", "bob"]).await;
+        assert_eq!(out.payload_text(), "\"hello bob\"", "plain names address the default contract");
+        let out = run(&people.other, ["Guarded:Hello", "bob"]).await;
+        assert_eq!(out.response.status, 403);
+        assert_eq!(out.response.message, "Hello is for doctors");
+        let out = run(&people.doctor, ["Guarded:Hello", "alice"]).await;
+        assert_eq!(out.payload_text(), "Hello:\"hello alice\"", "after hook sees and replaces the result");
+        let out = run(&people.doctor, ["Guarded:Bye", "x"]).await;
+        assert_eq!(out.payload_text(), "no such function Bye, try Hello");
+        let out = run(&people.doctor, ["Plain:Bye", "x"]).await;
+        assert_eq!(out.response.status, 400);
+    }
+
+    #[tokio::test]
+    async fn metadata_describes_contracts_parameters_and_results() {
+        let mock = MockStub::new("ehr");
+        let out = mock.invoke(&router(), Invocation::new(["org.hyperledger.fabric:GetMetadata"])).await;
+        let md: serde_json::Value = serde_json::from_slice(&out.response.payload).unwrap();
+        assert_eq!(md["info"], serde_json::json!({"title": "hooks", "version": "2.0"}));
+        assert_eq!(md["contracts"]["Plain"]["default"], true);
+        assert!(md["contracts"]["Guarded"].get("default").is_none());
+        assert_eq!(md["contracts"]["Guarded"]["info"]["description"], "doctors only");
+        let tx = &md["contracts"]["Plain"]["transactions"][0];
+        assert_eq!(tx["name"], "Hello");
+        assert_eq!(tx["tag"], serde_json::json!(["EVALUATE", "evaluate"]));
+        assert_eq!(tx["parameters"][0]["name"], "name");
+        assert_eq!(tx["parameters"][0]["schema"]["type"], "string");
+        assert_eq!(tx["returns"]["type"], "string");
+    }
+
+    #[test]
+    fn bad_definitions_are_refused_with_every_problem_listed() {
+        let err = Router::builder("x", "1")
+            .contract(Contract::new("A").evaluate("F", &["one", "two"], hello).evaluate("F", &["n"], hello))
+            .contract(Contract::new("bad:name"))
+            .default_contract("Missing")
+            .build()
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("A:F names 2 parameter(s) but takes 1"), "{err}");
+        assert!(err.contains("A:F is defined twice"), "{err}");
+        assert!(err.contains("contract name \"bad:name\""), "{err}");
+        assert!(err.contains("default contract Missing does not exist"), "{err}");
+    }
+}
