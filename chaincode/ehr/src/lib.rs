@@ -1,38 +1,50 @@
 //! The electronic health records chaincode.
 //!
-//! Today this holds only what the chaincode server needs to start and answer
-//! `org.hyperledger.fabric:GetMetadata`; the EHR contract itself (patients,
-//! records, consent, audit, search) is the next piece of work and will live
-//! here, written against [`fabric_shim::Stub`] and never against gRPC.
+//! # Layout
+//! - `model`: ids, roles, the caller (read only from the certificate), stored shapes.
+//! - `store`: the key layout and the one place that reads and writes the ledger.
+//! - `patients`: the transaction functions (patients, consent, audited access).
+//! - `events`: one notification per transaction, never patient data.
+//! - `error`: caller mistakes (400/403/404/409) versus internal failures (500).
+//!
+//! The contract sees [`fabric_shim::Stub`] and its own types, never gRPC or
+//! protobuf. It reads the transaction timestamp, never the clock.
+//!
+//! This is the first part of the contract: patients, attending doctors,
+//! consent and audited reads. Medical records, prescriptions, erasure and
+//! search come next (see the contract README).
 
-use fabric_shim::Router;
+mod error;
+pub mod events;
+pub mod model;
+mod patients;
+pub mod store;
+
+pub use error::{EhrError, Result};
+pub use patients::{PatientView, TRANSIENT_PATIENT, TRANSIENT_SALT, Verification};
+
+use fabric_shim::{Contract, Router};
 
 /// Chaincode title in the contract metadata.
 pub const TITLE: &str = "ehr";
 /// Chaincode version in the contract metadata.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The contract's name; it is the default contract, so plain function names address it.
+pub const CONTRACT: &str = "ehr";
 
 /// The router the `ehr-chaincode` binary serves.
-pub fn router() -> Result<Router, fabric_shim::Error> {
-    Router::builder(TITLE, VERSION).build()
-}
-
-#[cfg(test)]
-mod tests {
-    use fabric_shim::testing::{Invocation, MockStub};
-
-    #[tokio::test]
-    async fn answers_get_metadata_and_nothing_else() {
-        let router = super::router().expect("router builds");
-        let mock = MockStub::new("ehr");
-        let out = mock.invoke(&router, Invocation::new(["org.hyperledger.fabric:GetMetadata"])).await;
-        assert_eq!(out.response.status, 200, "{}", out.response.message);
-        let md: serde_json::Value = serde_json::from_slice(&out.response.payload).expect("metadata is JSON");
-        assert_eq!(md["info"]["title"], "ehr");
-        assert!(md["contracts"]["org.hyperledger.fabric"].is_object());
-
-        let out = mock.invoke(&router, Invocation::new(["CreatePatient", "{}"])).await;
-        assert_eq!(out.response.status, 400);
-        assert!(!out.committed);
-    }
+pub fn router() -> std::result::Result<Router, fabric_shim::Error> {
+    let contract = Contract::new(CONTRACT)
+        .description("Electronic health records: patients, consent and audited access")
+        .submit("RegisterPatient", &["patientId"], patients::register)
+        .submit("UpdatePatient", &["patientId"], patients::update)
+        .submit("AddAttendingDoctor", &["patientId", "doctor"], patients::add_attending)
+        .submit("OpenAccess", &["patientId", "purpose"], patients::open_access)
+        .evaluate("ReadPatient", &["patientId"], patients::read)
+        .evaluate("VerifyPatient", &["patientId", "version"], patients::verify)
+        .submit("GrantConsent", &["patientId", "grantee", "scope", "expiresAt"], patients::grant_consent)
+        .submit("RevokeConsent", &["patientId", "grantee"], patients::revoke_consent)
+        .evaluate("ListConsents", &["patientId"], patients::list_consents)
+        .evaluate("AccessLog", &["patientId"], patients::access_log);
+    Router::builder(TITLE, VERSION).contract(contract).build()
 }

@@ -239,24 +239,28 @@ impl Contract {
         self
     }
 
-    /// Adds a function that may change state (clients submit it).
-    pub fn submit<P, R, F, Fut>(self, name: &str, param_names: &[&str], f: F) -> Self
+    /// Adds a function that may change state (clients submit it). The function
+    /// may fail with any error that converts into [`ContractError`], so a
+    /// contract keeps its own error type.
+    pub fn submit<P, R, E, F, Fut>(self, name: &str, param_names: &[&str], f: F) -> Self
     where
         P: Params,
         R: Returns,
+        E: Into<ContractError> + Send + 'static,
         F: Fn(Stub, P) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, ContractError>> + Send + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
         self.add(name, param_names, false, f)
     }
 
     /// Adds a read-only function (clients evaluate it); its writes are refused.
-    pub fn evaluate<P, R, F, Fut>(self, name: &str, param_names: &[&str], f: F) -> Self
+    pub fn evaluate<P, R, E, F, Fut>(self, name: &str, param_names: &[&str], f: F) -> Self
     where
         P: Params,
         R: Returns,
+        E: Into<ContractError> + Send + 'static,
         F: Fn(Stub, P) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, ContractError>> + Send + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
         self.add(name, param_names, true, f)
     }
@@ -291,12 +295,13 @@ impl Contract {
         self
     }
 
-    fn add<P, R, F, Fut>(mut self, name: &str, param_names: &[&str], read_only: bool, f: F) -> Self
+    fn add<P, R, E, F, Fut>(mut self, name: &str, param_names: &[&str], read_only: bool, f: F) -> Self
     where
         P: Params,
         R: Returns,
+        E: Into<ContractError> + Send + 'static,
         F: Fn(Stub, P) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, ContractError>> + Send + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
         if param_names.len() != P::COUNT {
             self.problems.push(format!(
@@ -320,7 +325,7 @@ impl Contract {
             let names = call_names.clone();
             Box::pin(async move {
                 let params = P::from_args(&names, &args)?;
-                f(stub, params).await?.into_payload()
+                f(stub, params).await.map_err(Into::into)?.into_payload()
             })
         });
         let describe: fn(&[String], &mut SchemaGenerator) -> Signature = |names, generator| Signature {

@@ -1,0 +1,477 @@
+//! The patients / consent / audited access part of the EHR contract, on the mock stub.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use fabric_shim::Router;
+use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+use serde_json::{Value, json};
+
+const NAME: &str = "Jane Quimby-Doe";
+const BIRTH: &str = "1984-03-17";
+const DIAGNOSIS_TEXT: &str = "suspected appendicitis";
+
+struct World {
+    mock: MockStub,
+    router: Router,
+    doctor_a1: TestIdentity,
+    doctor_a2: TestIdentity,
+    doctor_b1: TestIdentity,
+    patient: TestIdentity,
+    other_patient: TestIdentity,
+    radiologist: TestIdentity,
+    lab: TestIdentity,
+    pharmacist: TestIdentity,
+    regulator: TestIdentity,
+    admin: TestIdentity,
+    nobody: TestIdentity,
+}
+
+fn world() -> World {
+    let a = TestCa::new("HospitalA").unwrap();
+    let b = TestCa::new("HospitalB").unwrap();
+    let r = TestCa::new("Regulator").unwrap();
+    let who = |ca: &TestCa, msp: &str, name: &str, attrs: &[(&str, &str)]| {
+        ca.identity(msp, name, attrs, &["client"]).unwrap()
+    };
+    World {
+        mock: MockStub::new("ehr"),
+        router: ehr_chaincode::router().unwrap(),
+        doctor_a1: who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")]),
+        doctor_a2: who(&a, "HospitalAMSP", "doctor2", &[("role", "doctor")]),
+        doctor_b1: who(&b, "HospitalBMSP", "doctor1", &[("role", "doctor")]),
+        patient: who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
+        other_patient: who(&a, "HospitalAMSP", "patient2", &[("role", "patient"), ("patient_id", "P-0002")]),
+        radiologist: who(&a, "HospitalAMSP", "radiologist1", &[("role", "radiologist")]),
+        lab: who(&a, "HospitalAMSP", "lab1", &[("role", "lab")]),
+        pharmacist: who(&a, "HospitalAMSP", "pharmacist1", &[("role", "pharmacist")]),
+        regulator: who(&r, "RegulatorMSP", "regulator1", &[("role", "regulator")]),
+        admin: who(&a, "HospitalAMSP", "admin1", &[("role", "admin")]),
+        nobody: who(&a, "HospitalAMSP", "visitor", &[]),
+    }
+}
+
+fn details(name: &str) -> Vec<u8> {
+    json!({"name": name, "birthDate": BIRTH, "sex": "female", "contact": "+1 555 0100", "description": DIAGNOSIS_TEXT})
+        .to_string()
+        .into_bytes()
+}
+
+const SALT: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+impl World {
+    async fn call(&self, who: &TestIdentity, args: &[&str]) -> TxOutcome {
+        self.mock.invoke(&self.router, Invocation::new(args.iter().copied()).caller(who)).await
+    }
+
+    async fn call_with_patient(&self, who: &TestIdentity, args: &[&str], name: &str) -> TxOutcome {
+        let call = Invocation::new(args.iter().copied())
+            .caller(who)
+            .transient("patient", details(name))
+            .transient("salt", SALT.as_bytes().to_vec());
+        self.mock.invoke(&self.router, call).await
+    }
+
+    fn person(&self, who: &TestIdentity) -> Value {
+        let id = fabric_shim::ClientIdentity::from_creator(&who.creator()).unwrap();
+        json!({"id": id.id(), "msp": id.msp_id()})
+    }
+
+    /// P-0001 registered by doctor A1; doctor B1 has read consent.
+    async fn registered(self) -> Self {
+        let out = self.call_with_patient(&self.doctor_a1, &["RegisterPatient", "P-0001"], NAME).await;
+        assert_eq!(out.response.status, 200, "{}", out.response.message);
+        let grantee = json!({"kind": "doctor", "person": self.person(&self.doctor_b1)}).to_string();
+        let out = self.call(&self.patient, &["GrantConsent", "P-0001", &grantee, "read", "null"]).await;
+        assert_eq!(out.response.status, 200, "{}", out.response.message);
+        self
+    }
+}
+
+fn body(out: &TxOutcome) -> Value {
+    assert_eq!(out.response.status, 200, "{}", out.response.message);
+    serde_json::from_slice(&out.response.payload).unwrap()
+}
+
+#[tokio::test]
+async fn register_open_read_update_and_verify() {
+    let w = world().registered().await;
+    // Reading needs an access window opened by a submitted transaction.
+    let out = w.call(&w.doctor_a1, &["ReadPatient", "P-0001"]).await;
+    assert_eq!(out.response.status, 403);
+    assert!(out.response.message.contains("OpenAccess"), "{}", out.response.message);
+
+    let entry = body(&w.call(&w.doctor_a1, &["OpenAccess", "P-0001", "consultation"]).await);
+    assert_eq!(entry["granted"], true);
+    assert_eq!(entry["basis"], "attending");
+    let view = body(&w.call(&w.doctor_a1, &["ReadPatient", "P-0001"]).await);
+    assert_eq!(view["details"]["name"], NAME);
+    assert_eq!(view["verified"], true);
+    assert_eq!(view["record"]["version"], 1);
+
+    // Updates make a new version; the old one stays verifiable.
+    let rec = body(&w.call_with_patient(&w.doctor_a1, &["UpdatePatient", "P-0001"], "Jane Q. Doe").await);
+    assert_eq!(rec["version"], 2);
+    assert_eq!(rec["hashes"].as_array().unwrap().len(), 2);
+    let v1 = body(&w.call(&w.doctor_a1, &["VerifyPatient", "P-0001", "1"]).await);
+    assert_eq!(v1["matches"], true);
+    let view = body(&w.call(&w.doctor_a1, &["ReadPatient", "P-0001"]).await);
+    assert_eq!(view["details"]["name"], "Jane Q. Doe");
+
+    // A changed private copy no longer matches its hash on the ledger.
+    let key = format!("\u{0}ehr.patient.version\u{0}P-0001\u{0}{:010}\u{0}", 2);
+    let mut tampered: Value =
+        serde_json::from_slice(&w.mock.ledger().private_data("patientData", &key).unwrap()).unwrap();
+    tampered["details"]["name"] = json!("Someone Else");
+    seed_private(&w.mock, &key, tampered.to_string().as_bytes()).await;
+    let v2 = body(&w.call(&w.doctor_a1, &["VerifyPatient", "P-0001", "2"]).await);
+    assert_eq!(v2["matches"], false);
+    assert_ne!(v2["ledgerHash"], v2["privateHash"]);
+    assert_eq!(body(&w.call(&w.doctor_a1, &["ReadPatient", "P-0001"]).await)["verified"], false);
+}
+
+/// Overwrites a private value outside any transaction, as a tampering peer would.
+async fn seed_private(mock: &MockStub, key: &str, value: &[u8]) {
+    use fabric_shim::testing::MemoryLedger;
+    let ledger: &MemoryLedger = mock.ledger();
+    let mut sim = ledger.begin(10);
+    sim.put_state("patientData", key, value.to_vec()).unwrap();
+    sim.commit("tamper", None).unwrap();
+}
+
+#[tokio::test]
+async fn consent_gives_and_revocation_takes_away() {
+    let w = world().registered().await;
+    let entry = body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "second opinion"]).await);
+    assert_eq!(entry["basis"], "consent");
+    assert_eq!(body(&w.call(&w.doctor_b1, &["ReadPatient", "P-0001"]).await)["details"]["name"], NAME);
+
+    let grantee = json!({"kind": "doctor", "person": w.person(&w.doctor_b1)}).to_string();
+    let revoked = body(&w.call(&w.patient, &["RevokeConsent", "P-0001", &grantee]).await);
+    assert!(revoked["revoked"].is_object());
+    // The window is still open, but its grounds are gone.
+    let out = w.call(&w.doctor_b1, &["ReadPatient", "P-0001"]).await;
+    assert_eq!(out.response.status, 403, "{}", out.response.message);
+    let denied = body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "again"]).await);
+    assert_eq!(denied["granted"], false);
+
+    // Every attempt, granted or not, is in the log the patient and the regulator can read.
+    let log = body(&w.call(&w.regulator, &["AccessLog", "P-0001"]).await);
+    let granted: Vec<bool> = log.as_array().unwrap().iter().map(|e| e["granted"].as_bool().unwrap()).collect();
+    assert_eq!(granted.iter().filter(|g| **g).count(), 1);
+    assert_eq!(granted.iter().filter(|g| !**g).count(), 1);
+    assert_eq!(body(&w.call(&w.patient, &["AccessLog", "P-0001"]).await), log);
+
+    // Organisation-wide consent with an expiry, read-write scope.
+    let org = json!({"kind": "organisation", "msp": "HospitalBMSP"}).to_string();
+    let far = (1_700_000_000 + 86_400).to_string();
+    body(&w.call(&w.patient, &["GrantConsent", "P-0001", &org, "readWrite", &far]).await);
+    assert_eq!(body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "ward"]).await)["granted"], true);
+    let past = "1".to_string();
+    let out = w.call(&w.patient, &["GrantConsent", "P-0001", &org, "read", &past]).await;
+    assert_eq!(out.response.status, 400);
+    assert!(out.response.message.contains("expiresAt"), "{}", out.response.message);
+}
+
+#[tokio::test]
+async fn attending_doctors_alone_change_the_patient() {
+    let w = world().registered().await;
+    let out = w.call_with_patient(&w.doctor_a2, &["UpdatePatient", "P-0001"], "X").await;
+    assert_eq!(out.response.status, 403);
+    let a2 = w.person(&w.doctor_a2).to_string();
+    let out = w.call(&w.doctor_b1, &["AddAttendingDoctor", "P-0001", &a2]).await;
+    assert_eq!(out.response.status, 403, "consent to read does not make an attending doctor");
+    body(&w.call(&w.doctor_a1, &["AddAttendingDoctor", "P-0001", &a2]).await);
+    let rec = body(&w.call_with_patient(&w.doctor_a2, &["UpdatePatient", "P-0001"], "Jane Doe").await);
+    assert_eq!(rec["updated"]["actor"], w.person(&w.doctor_a2));
+    assert_eq!(rec["updated"]["role"], "doctor");
+    assert_eq!(rec["created"]["actor"], w.person(&w.doctor_a1));
+}
+
+#[tokio::test]
+async fn permission_failures_do_not_reveal_whether_the_patient_exists() {
+    let w = world().registered().await;
+    let exists = w.call_with_patient(&w.doctor_a2, &["UpdatePatient", "P-0001"], "X").await;
+    let missing = w.call_with_patient(&w.doctor_a2, &["UpdatePatient", "P-0404"], "X").await;
+    assert_eq!(exists.response.status, missing.response.status);
+    assert_eq!(exists.response.message.replace("P-0001", "P"), missing.response.message.replace("P-0404", "P"));
+    let exists = w.call(&w.doctor_a2, &["OpenAccess", "P-0001", "curious"]).await;
+    let missing = w.call(&w.doctor_a2, &["OpenAccess", "P-0404", "curious"]).await;
+    assert_eq!(body(&exists)["basis"], body(&missing)["basis"]);
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_writes_nothing() {
+    let w = world().registered().await;
+    let before = w.mock.ledger().public_state();
+    let cases: Vec<(TxOutcome, &str)> = vec![
+        (w.call_with_patient(&w.doctor_a1, &["RegisterPatient", "x"], NAME).await, "patientId"),
+        (w.call_with_patient(&w.doctor_a1, &["RegisterPatient", "P 1"], NAME).await, "patientId"),
+        (w.call(&w.doctor_a1, &["RegisterPatient", "P-0009"]).await, "transient.patient"),
+        (w.call_with_patient(&w.doctor_a1, &["RegisterPatient", "P-0009"], "").await, "patient.name"),
+        (w.call_with_patient(&w.doctor_a1, &["RegisterPatient", "P-0001"], NAME).await, "already registered"),
+        (w.call(&w.doctor_a1, &["OpenAccess", "P-0001", ""]).await, "purpose"),
+        (w.call(&w.doctor_a1, &["VerifyPatient", "P-0001", "7"]).await, "version"),
+        (w.call(&w.doctor_a1, &["VerifyPatient", "P-0001", "seven"]).await, "version"),
+        (w.call(&w.doctor_a1, &["RegisterPatient"]).await, "expected 1 argument"),
+    ];
+    for (out, needle) in &cases {
+        assert!(out.response.status >= 400, "{needle}: {}", out.response.status);
+        assert!(out.response.message.contains(needle), "{needle} not in {:?}", out.response.message);
+        assert!(!out.committed);
+    }
+    let bad_salt = Invocation::new(["RegisterPatient", "P-0010"])
+        .caller(&w.doctor_a1)
+        .transient("patient", details(NAME))
+        .transient("salt", b"short".to_vec());
+    let out = w.mock.invoke(&w.router, bad_salt).await;
+    assert_eq!(out.response.status, 400);
+    assert!(out.response.message.contains("transient.salt"));
+    let bad_field = Invocation::new(["RegisterPatient", "P-0011"])
+        .caller(&w.doctor_a1)
+        .transient("patient", br#"{"name":"A","birthDate":"1984-13-01","sex":"female"}"#.to_vec())
+        .transient("salt", SALT.as_bytes().to_vec());
+    let out = w.mock.invoke(&w.router, bad_field).await;
+    assert!(out.response.message.contains("patient.birthDate"), "{}", out.response.message);
+    assert_eq!(w.mock.ledger().public_state(), before, "no bad request may change state");
+}
+
+#[tokio::test]
+async fn patient_data_never_reaches_public_state_or_events() {
+    let w = world().registered().await;
+    let mut events = Vec::new();
+    for out in [
+        w.call(&w.doctor_a1, &["OpenAccess", "P-0001", "consultation"]).await,
+        w.call_with_patient(&w.doctor_a1, &["UpdatePatient", "P-0001"], NAME).await,
+    ] {
+        let ev = out.event.expect("every change emits an event");
+        events.push(String::from_utf8(ev.payload).unwrap());
+    }
+    let public: Vec<String> = w
+        .mock
+        .ledger()
+        .public_state()
+        .into_iter()
+        .map(|(k, v)| format!("{k} {}", String::from_utf8_lossy(&v)))
+        .collect();
+    for needle in [NAME, BIRTH, DIAGNOSIS_TEXT, "555 0100"] {
+        assert!(!public.iter().any(|s| s.contains(needle)), "{needle} leaked into public state");
+        assert!(!events.iter().any(|s| s.contains(needle)), "{needle} leaked into an event");
+    }
+    let ev: Value = serde_json::from_str(&events[0]).unwrap();
+    assert_eq!(ev["action"], "accessed");
+    assert_eq!(ev["patientId"], "P-0001");
+    assert_eq!(ev["actor"], w.person(&w.doctor_a1));
+}
+
+#[tokio::test]
+async fn same_transaction_same_writes() {
+    let run = || async {
+        let w = world();
+        let call = Invocation::new(["RegisterPatient", "P-0001"])
+            .caller(&w.doctor_a1)
+            .transient("patient", details(NAME))
+            .transient("salt", SALT.as_bytes().to_vec())
+            .tx_id("tx-1");
+        let out = w.mock.invoke(&w.router, call).await;
+        (out.response.payload, w.mock.ledger().public_state().into_values().collect::<Vec<_>>().len())
+    };
+    // Identities differ between runs (fresh keys), so compare shapes; same inputs give the same bytes:
+    let (a, na) = run().await;
+    let (b, nb) = run().await;
+    assert_eq!(na, nb);
+    let (a, b): (Value, Value) = (serde_json::from_slice(&a).unwrap(), serde_json::from_slice(&b).unwrap());
+    assert_eq!(a["hashes"], b["hashes"], "the hash depends only on salt and data");
+    assert_eq!(a["created"]["at"], b["created"]["at"], "time comes from the transaction, not the clock");
+}
+
+/// Expected status of each function for each caller, with P-0001 registered by
+/// doctor A1 and doctor B1 holding read consent. 200 for OpenAccess means the
+/// entry was written; `granted` says whether access was given.
+#[tokio::test]
+async fn permission_matrix() {
+    let w = world().registered().await;
+    // A doctor with no row of their own, so that adding them changes no other row.
+    let outsider = json!({"id": "eDUwOTo6Q049b3V0c2lkZXI=", "msp": "HospitalAMSP"}).to_string();
+    let grantee = json!({"kind": "organisation", "msp": "HospitalAMSP"}).to_string();
+    type Cell = (&'static str, u16);
+    let rows: Vec<(&str, &TestIdentity, Vec<Cell>)> = vec![
+        (
+            "attending doctor",
+            &w.doctor_a1,
+            vec![
+                ("update", 200),
+                ("attend", 200),
+                ("open", 1),
+                ("verify", 200),
+                ("grant", 403),
+                ("consents", 200),
+                ("log", 403),
+                ("register", 200),
+            ],
+        ),
+        (
+            "other doctor",
+            &w.doctor_a2,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 0),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 200),
+            ],
+        ),
+        (
+            "consented doctor",
+            &w.doctor_b1,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 1),
+                ("verify", 200),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 200),
+            ],
+        ),
+        (
+            "the patient",
+            &w.patient,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 1),
+                ("verify", 200),
+                ("grant", 200),
+                ("consents", 200),
+                ("log", 200),
+                ("register", 403),
+            ],
+        ),
+        (
+            "another patient",
+            &w.other_patient,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 0),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 403),
+            ],
+        ),
+        (
+            "radiologist",
+            &w.radiologist,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 0),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 403),
+            ],
+        ),
+        (
+            "lab tester",
+            &w.lab,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 0),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 403),
+            ],
+        ),
+        (
+            "pharmacist",
+            &w.pharmacist,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 0),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 403),
+            ],
+        ),
+        (
+            "regulator",
+            &w.regulator,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 0),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 200),
+                ("register", 403),
+            ],
+        ),
+        (
+            "admin",
+            &w.admin,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 0),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 403),
+            ],
+        ),
+        (
+            "no role",
+            &w.nobody,
+            vec![
+                ("update", 403),
+                ("attend", 403),
+                ("open", 403),
+                ("verify", 403),
+                ("grant", 403),
+                ("consents", 403),
+                ("log", 403),
+                ("register", 403),
+            ],
+        ),
+    ];
+    for (row, (who, id, cells)) in rows.into_iter().enumerate() {
+        for (function, expected) in cells {
+            let new_id = format!("P-9{row:03}");
+            let out = match function {
+                "update" => w.call_with_patient(id, &["UpdatePatient", "P-0001"], NAME).await,
+                "attend" => w.call(id, &["AddAttendingDoctor", "P-0001", &outsider]).await,
+                "open" => w.call(id, &["OpenAccess", "P-0001", "matrix"]).await,
+                "verify" => w.call(id, &["VerifyPatient", "P-0001", "1"]).await,
+                "grant" => w.call(id, &["GrantConsent", "P-0001", &grantee, "read", "null"]).await,
+                "consents" => w.call(id, &["ListConsents", "P-0001"]).await,
+                "log" => w.call(id, &["AccessLog", "P-0001"]).await,
+                "register" => w.call_with_patient(id, &["RegisterPatient", &new_id], NAME).await,
+                other => unreachable!("{other}"),
+            };
+            let got = out.response.status;
+            match (function, expected) {
+                ("open", 0 | 1) => {
+                    assert_eq!(got, 200, "{who} / OpenAccess: {}", out.response.message);
+                    let granted = body(&out)["granted"].as_bool().unwrap();
+                    assert_eq!(granted, expected == 1, "{who} / OpenAccess granted");
+                }
+                _ => assert_eq!(got as u16, expected, "{who} / {function}: {}", out.response.message),
+            }
+        }
+    }
+}
