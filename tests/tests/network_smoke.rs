@@ -88,6 +88,50 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     let creator: Value = serde_json::from_str(c["result"].as_str().expect("result")).expect("creator JSON");
     assert_eq!(creator["mspid"], "HospitalBMSP");
 
+    // The EHR contract on real peers: patient data enters as transient data, is
+    // read under consent from another hospital's peer, and never reaches a block.
+    let name = "Zelda Marchetti-Okafor";
+    let story = "chronic migraine since 2019";
+    let patient =
+        format!(r#"patient={{"name":"{name}","birthDate":"1979-11-02","sex":"female","description":"{story}"}}"#);
+    let salt = format!("salt={}", "ab".repeat(32));
+    gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &patient, "--transient", &salt],
+        &["RegisterPatient", "P-0001"],
+    );
+    let refused =
+        ehr_tests::network::gateway_raw("evaluate", "hospitalb", "doctor1", "ehr", &[], &["ReadPatient", "P-0001"]);
+    assert!(refused["error"].as_str().is_some_and(|e| e.contains("403")), "{refused}");
+    gateway(
+        "submit",
+        "hospitala",
+        "patient1",
+        "ehr",
+        &["GrantConsent", "P-0001", r#"{"kind":"organisation","msp":"HospitalBMSP"}"#, "read", "null"],
+    );
+    let opened = gateway("submit", "hospitalb", "doctor1", "ehr", &["OpenAccess", "P-0001", "second opinion"]);
+    assert!(opened["result"].as_str().is_some_and(|r| r.contains(r#""granted":true"#)), "{opened}");
+    let view = gateway("evaluate", "hospitalb", "doctor1", "ehr", &["ReadPatient", "P-0001"]);
+    let view: Value = serde_json::from_str(view["result"].as_str().expect("result")).expect("view JSON");
+    assert_eq!(view["details"]["name"], name);
+    assert_eq!(view["verified"], true);
+    let mut block_files = 0;
+    for org in ["hospitala", "hospitalb", "regulator"] {
+        let dir = repo_root().join(format!("fabric-network/state/peer0.{org}/ledgersData/chains/chains/ehr"));
+        for entry in std::fs::read_dir(&dir).expect("the peer has block files").filter_map(Result::ok) {
+            let bytes = std::fs::read(entry.path()).expect("block file readable");
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(text.contains("P-0001"), "the opaque id is on the ledger");
+            assert!(!text.contains(name) && !text.contains(story), "patient data found in {}", entry.path().display());
+            block_files += 1;
+        }
+    }
+    assert!(block_files >= 3, "no block files scanned");
+
     // A chaincode server that is not running: the peer says so, status reports it.
     let pid = network.pid_of("ehr.regulator");
     assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs").success());
