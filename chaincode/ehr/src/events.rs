@@ -37,3 +37,15 @@ pub fn notify(stub: &Stub, patient_id: &PatientId, action: &str, actor: &Person)
     };
     Ok(stub.set_event(EVENT_NAME, serde_json::to_vec(&n)?)?)
 }
+
+/// Sets this transaction's event for a change to one record.
+pub fn notify_record(stub: &Stub, patient_id: &PatientId, action: &str, actor: &Person, record_id: &str) -> Result<()> {
+    let n = Notification {
+        patient_id: patient_id.clone(),
+        action: action.to_owned(),
+        actor: actor.clone(),
+        record_id: Some(record_id.to_owned()),
+        tx_id: stub.tx_id().to_owned(),
+    };
+    Ok(stub.set_event(EVENT_NAME, serde_json::to_vec(&n)?)?)
+}

@@ -3,25 +3,27 @@
 //! # Layout
 //! - `model`: ids, roles, the caller (read only from the certificate), stored shapes.
 //! - `store`: the key layout and the one place that reads and writes the ledger.
-//! - `patients`: the transaction functions (patients, consent, audited access).
+//! - `patients`: patients, attending doctors, consent, audited access.
+//! - `records`: medical records, prescriptions, erasure, the audit trail.
 //! - `events`: one notification per transaction, never patient data.
 //! - `error`: caller mistakes (400/403/404/409) versus internal failures (500).
 //!
 //! The contract sees [`fabric_shim::Stub`] and its own types, never gRPC or
 //! protobuf. It reads the transaction timestamp, never the clock.
 //!
-//! This is the first part of the contract: patients, attending doctors,
-//! consent and audited reads. Medical records, prescriptions, erasure and
-//! search come next (see the contract README).
+//! Search (name parts, id parts, birth year, diagnosis code prefixes) is not
+//! written yet (see the contract README).
 
 mod error;
 pub mod events;
 pub mod model;
 mod patients;
+mod records;
 pub mod store;
 
 pub use error::{EhrError, Result};
 pub use patients::{PatientView, TRANSIENT_PATIENT, TRANSIENT_SALT, Verification};
+pub use records::{AuditLine, MAX_ATTACHMENTS, PrescriptionCheck, RecordPage, RecordView, TRANSIENT_RECORD};
 
 use fabric_shim::{Contract, Router};
 
@@ -45,6 +47,15 @@ pub fn router() -> std::result::Result<Router, fabric_shim::Error> {
         .submit("GrantConsent", &["patientId", "grantee", "scope", "expiresAt"], patients::grant_consent)
         .submit("RevokeConsent", &["patientId", "grantee"], patients::revoke_consent)
         .evaluate("ListConsents", &["patientId"], patients::list_consents)
-        .evaluate("AccessLog", &["patientId"], patients::access_log);
+        .evaluate("AccessLog", &["patientId"], patients::access_log)
+        .submit("AddRecord", &["patientId"], records::add)
+        .submit("UpdateRecord", &["patientId", "recordId"], records::update)
+        .submit("DeleteRecord", &["patientId", "recordId", "reason"], records::delete)
+        .evaluate("ReadRecord", &["patientId", "recordId"], records::read)
+        .evaluate("ListRecords", &["patientId", "kind", "pageSize", "bookmark"], records::list)
+        .evaluate("VerifyPrescription", &["recordId", "hash"], records::verify_prescription)
+        .submit("DispensePrescription", &["recordId", "hash"], records::dispense)
+        .submit("RequestErasure", &["patientId"], records::erase)
+        .evaluate("AuditTrail", &["patientId"], records::audit_trail);
     Router::builder(TITLE, VERSION).contract(contract).build()
 }

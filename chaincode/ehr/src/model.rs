@@ -235,6 +235,10 @@ pub struct PatientRecord {
     pub created: Stamp,
     /// Who made the current version.
     pub updated: Stamp,
+    /// Set when the patient's data was erased on their request (the private
+    /// data is purged; hashes and audit entries stay).
+    #[serde(default)]
+    pub erased: Option<Stamp>,
 }
 
 /// What the patient allows, and to whom.
@@ -282,11 +286,17 @@ pub struct Consent {
 }
 
 impl Consent {
-    /// Whether it lets `caller` do `scope` at time `now`.
+    /// Whether it lets `caller` do `scope` at time `now`. Organisation-wide
+    /// consent covers the organisation's doctors, and for writing also its
+    /// radiologists and lab testers (who attach reports).
     pub fn allows(&self, caller: &Caller, wanted: Scope, now: i64) -> bool {
+        let clinical = match wanted {
+            Scope::Read => caller.role == Role::Doctor,
+            Scope::ReadWrite => matches!(caller.role, Role::Doctor | Role::Radiologist | Role::Lab),
+        };
         let who = match &self.grantee {
             Grantee::Doctor { person } => caller.role == Role::Doctor && person == &caller.person,
-            Grantee::Organisation { msp } => caller.role == Role::Doctor && msp == &caller.person.msp,
+            Grantee::Organisation { msp } => clinical && msp == &caller.person.msp,
         };
         let what = wanted == Scope::Read || self.scope == Scope::ReadWrite;
         let live = self.revoked.is_none() && self.expires_at.is_none_or(|t| now < t);
@@ -310,4 +320,254 @@ pub struct AccessEntry {
     pub basis: String,
     /// Until when reads are allowed (Unix seconds), when granted.
     pub until: Option<i64>,
+}
+
+/// The kinds of medical record and their structured fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", tag = "kind", deny_unknown_fields)]
+pub enum RecordBody {
+    /// A diagnosis with its ICD-10 code.
+    Diagnosis {
+        /// ICD-10 code, e.g. `K35.80`.
+        icd10: String,
+        /// Free text.
+        #[serde(default)]
+        text: String,
+    },
+    /// A prescription.
+    Prescription {
+        /// Medication name.
+        medication: String,
+        /// Dose, e.g. `500 mg`.
+        dose: String,
+        /// Frequency, e.g. `3x daily`.
+        frequency: String,
+        /// Free text.
+        #[serde(default)]
+        text: String,
+    },
+    /// An allergy.
+    Allergy {
+        /// What the patient is allergic to.
+        substance: String,
+        /// The reaction.
+        #[serde(default)]
+        text: String,
+    },
+    /// A side effect of a medication.
+    SideEffect {
+        /// The medication.
+        medication: String,
+        /// The effect.
+        #[serde(default)]
+        text: String,
+    },
+    /// A lab report (attached images).
+    LabReport {
+        /// The test.
+        test: String,
+        /// The findings.
+        #[serde(default)]
+        text: String,
+    },
+    /// An imaging report (CT, MRI; attached PDFs).
+    ImagingReport {
+        /// `CT`, `MRI`, `XR`, `US`, `PET`.
+        modality: String,
+        /// The findings.
+        #[serde(default)]
+        text: String,
+    },
+    /// A clinical note.
+    ClinicalNote {
+        /// The note.
+        text: String,
+    },
+}
+
+impl RecordBody {
+    /// The kind's name as in the JSON `kind` field.
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Self::Diagnosis { .. } => RecordKind::Diagnosis,
+            Self::Prescription { .. } => RecordKind::Prescription,
+            Self::Allergy { .. } => RecordKind::Allergy,
+            Self::SideEffect { .. } => RecordKind::SideEffect,
+            Self::LabReport { .. } => RecordKind::LabReport,
+            Self::ImagingReport { .. } => RecordKind::ImagingReport,
+            Self::ClinicalNote { .. } => RecordKind::ClinicalNote,
+        }
+    }
+
+    /// Checks the structured fields, naming the first that breaks a rule.
+    pub fn validate(&self) -> Result<()> {
+        let need = |field: &str, v: &str, max: usize| -> Result<()> {
+            if v.trim().is_empty() {
+                return Err(EhrError::bad(field, "is required"));
+            }
+            if v.len() > max {
+                return Err(EhrError::bad(field, format!("is longer than {max} bytes")));
+            }
+            Ok(())
+        };
+        let text_ok = |v: &str| -> Result<()> {
+            if v.len() > 20_000 { Err(EhrError::bad("record.text", "is longer than 20000 bytes")) } else { Ok(()) }
+        };
+        match self {
+            Self::Diagnosis { icd10, text } => {
+                let b = icd10.as_bytes();
+                let shape = (3..=8).contains(&b.len())
+                    && b[0].is_ascii_uppercase()
+                    && b[1..3].iter().all(u8::is_ascii_digit)
+                    && (b.len() == 3 || (b[3] == b'.' && b.len() > 4 && b[4..].iter().all(u8::is_ascii_alphanumeric)));
+                if !shape {
+                    return Err(EhrError::bad("record.icd10", "must be an ICD-10 code such as K35 or K35.80"));
+                }
+                text_ok(text)
+            }
+            Self::Prescription { medication, dose, frequency, text } => {
+                need("record.medication", medication, 200)?;
+                need("record.dose", dose, 100)?;
+                need("record.frequency", frequency, 100)?;
+                text_ok(text)
+            }
+            Self::Allergy { substance, text } => {
+                need("record.substance", substance, 200)?;
+                text_ok(text)
+            }
+            Self::SideEffect { medication, text } => {
+                need("record.medication", medication, 200)?;
+                text_ok(text)
+            }
+            Self::LabReport { test, text } => {
+                need("record.test", test, 200)?;
+                text_ok(text)
+            }
+            Self::ImagingReport { modality, text } => {
+                if !matches!(modality.as_str(), "CT" | "MRI" | "XR" | "US" | "PET") {
+                    return Err(EhrError::bad("record.modality", "must be one of CT, MRI, XR, US, PET"));
+                }
+                text_ok(text)
+            }
+            Self::ClinicalNote { text } => {
+                need("record.text", text, 20_000)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A record kind, public (it says what a record is, not what it says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RecordKind {
+    /// See [`RecordBody::Diagnosis`].
+    Diagnosis,
+    /// See [`RecordBody::Prescription`].
+    Prescription,
+    /// See [`RecordBody::Allergy`].
+    Allergy,
+    /// See [`RecordBody::SideEffect`].
+    SideEffect,
+    /// See [`RecordBody::LabReport`].
+    LabReport,
+    /// See [`RecordBody::ImagingReport`].
+    ImagingReport,
+    /// See [`RecordBody::ClinicalNote`].
+    ClinicalNote,
+}
+
+/// A file stored off-chain, content-addressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Attachment {
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Media type, e.g. `application/pdf`, `image/png`.
+    pub media_type: String,
+    /// Where the file is stored (object store URL or path), named by its hash.
+    pub location: String,
+}
+
+impl Attachment {
+    /// Checks the fields.
+    pub fn validate(&self) -> Result<()> {
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Err(EhrError::bad("attachments.sha256", "must be 64 lowercase hex digits"));
+        }
+        if self.size == 0 {
+            return Err(EhrError::bad("attachments.size", "must be more than 0"));
+        }
+        if !self.media_type.contains('/') || self.media_type.len() > 100 {
+            return Err(EhrError::bad("attachments.mediaType", "must be a media type such as application/pdf"));
+        }
+        if self.location.is_empty() || self.location.len() > 1000 {
+            return Err(EhrError::bad("attachments.location", "must be 1-1000 characters"));
+        }
+        Ok(())
+    }
+}
+
+/// One version of a record's content, private.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateRecord {
+    /// The content.
+    pub body: RecordBody,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
+    /// Client-chosen salt (hex).
+    pub salt: String,
+}
+
+/// Why and by whom a record was deleted (it stays in history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Tombstone {
+    /// Who, when.
+    pub stamp: Stamp,
+    /// Why.
+    pub reason: String,
+}
+
+/// What public state knows of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordMeta {
+    /// The record's id (`R-` and the first 16 hex digits of the creating transaction).
+    pub id: String,
+    /// The patient.
+    pub patient_id: PatientId,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Current version.
+    pub version: u32,
+    /// Salted hash of every version, oldest first.
+    pub hashes: Vec<String>,
+    /// Who created it.
+    pub created: Stamp,
+    /// Who made the current version.
+    pub updated: Stamp,
+    /// Set when deleted.
+    pub deleted: Option<Tombstone>,
+    /// Set when the patient's data was erased on request.
+    pub erased: Option<Stamp>,
+}
+
+/// What a pharmacist can check about a prescription, without patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrescriptionStatus {
+    /// The prescription record.
+    pub record_id: String,
+    /// Who prescribed it, from which organisation, when.
+    pub prescribed: Stamp,
+    /// Hash of the current version (what the pharmacist's copy must hash to).
+    pub hash: String,
+    /// `active`, `dispensed` or `revoked` (deleted).
+    pub status: String,
+    /// Who dispensed it, when.
+    pub dispensed: Option<Stamp>,
 }

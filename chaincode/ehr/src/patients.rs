@@ -62,6 +62,11 @@ fn private_from_transient(stub: &Stub) -> Result<PrivatePatient> {
     let details: PatientDetails =
         serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.patient", format!("is not valid: {e}")))?;
     details.validate()?;
+    Ok(PrivatePatient { details, salt: salt_from_transient(stub)? })
+}
+
+/// The client's salt for this version: 32 random bytes as 64 hex digits.
+pub(crate) fn salt_from_transient(stub: &Stub) -> Result<String> {
     let salt = stub
         .transient()
         .get(TRANSIENT_SALT)
@@ -70,14 +75,14 @@ fn private_from_transient(stub: &Stub) -> Result<PrivatePatient> {
     if salt.len() != 64 || !salt.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(EhrError::bad("transient.salt", "must be 32 bytes as 64 hex digits"));
     }
-    Ok(PrivatePatient { details, salt: salt.to_ascii_lowercase() })
+    Ok(salt.to_ascii_lowercase())
 }
 
-fn forbidden(what: &str, id: &PatientId) -> EhrError {
+pub(crate) fn forbidden(what: &str, id: &PatientId) -> EhrError {
     EhrError::Forbidden(format!("not permitted: {what} patient {id}"))
 }
 
-fn is_attending(record: &PatientRecord, caller: &Caller) -> bool {
+pub(crate) fn is_attending(record: &PatientRecord, caller: &Caller) -> bool {
     caller.role == Role::Doctor && record.attending.contains(&caller.person)
 }
 
@@ -100,6 +105,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
         hashes: vec![store::version_hash(&private)?],
         created: stamp.clone(),
         updated: stamp,
+        erased: None,
     };
     store::put_private(&stub, &id, 1, &private).await?;
     store::put_patient(&stub, &record).await?;
@@ -144,20 +150,20 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
 }
 
 /// On what grounds `caller` may reach `record` for `scope` at `now`, if any.
-async fn grounds(
+pub(crate) async fn grounds(
     stub: &Stub,
     record: &PatientRecord,
     caller: &Caller,
     scope: Scope,
     now: i64,
 ) -> Result<Option<String>> {
-    if caller.is_patient(&record.id) {
+    if caller.is_patient(&record.id) && scope == Scope::Read {
         return Ok(Some("self".into()));
     }
     if is_attending(record, caller) {
         return Ok(Some("attending".into()));
     }
-    if caller.role != Role::Doctor {
+    if !matches!(caller.role, Role::Doctor | Role::Radiologist | Role::Lab) {
         return Ok(None);
     }
     for grantee in
@@ -212,6 +218,9 @@ pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<PatientView>
     let record = store::patient(&stub, &id).await?.ok_or_else(|| forbidden("reading", &id))?;
     if grounds(&stub, &record, &caller, Scope::Read, now).await?.is_none() {
         return Err(forbidden("no longer permitted: reading", &id));
+    }
+    if record.erased.is_some() {
+        return Err(EhrError::NotFound(format!("patient {id}'s data was erased on their request")));
     }
     let private = store::private(&stub, &id, record.version)
         .await?

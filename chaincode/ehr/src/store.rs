@@ -12,7 +12,10 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::error::{EhrError, Result};
-use crate::model::{AccessEntry, Consent, Grantee, PatientId, PatientRecord, Person, PrivatePatient};
+use crate::model::{
+    AccessEntry, Consent, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, PrivatePatient, PrivateRecord,
+    RecordMeta,
+};
 
 /// The private data collection of the hospital organisations (see `collections_config.json`).
 pub const COLLECTION: &str = "patientData";
@@ -120,4 +123,107 @@ pub async fn window(stub: &Stub, id: &PatientId, person: &Person) -> Result<Opti
 pub async fn access_log(stub: &Stub, id: &PatientId) -> Result<Vec<AccessEntry>> {
     let it = stub.get_state_by_partial_composite_key(ACCESS, &[id.as_str()]).await?;
     it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
+}
+
+const RECORD: &str = "ehr.record";
+const RECORD_VERSION: &str = "ehr.record.version";
+const RECORD_BY_KIND: &str = "ehr.record.kind";
+const PRESCRIPTION: &str = "ehr.prescription";
+
+/// The hash public state keeps of one record version.
+pub fn record_hash(private: &PrivateRecord) -> Result<String> {
+    let salt = hex::decode(&private.salt).map_err(|_| EhrError::bad("salt", "must be hex"))?;
+    let mut h = Sha256::new();
+    h.update(&salt);
+    h.update(serde_json::to_vec(&(&private.body, &private.attachments))?);
+    Ok(hex::encode(h.finalize()))
+}
+
+/// A record's public metadata.
+pub async fn record(stub: &Stub, patient: &PatientId, record_id: &str) -> Result<Option<RecordMeta>> {
+    get_json(stub, &key(stub, RECORD, &[patient.as_str(), record_id])?).await
+}
+
+/// Writes a record's metadata; a new record also gets its kind/date index entry.
+pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool) -> Result<()> {
+    put_json(stub, &key(stub, RECORD, &[meta.patient_id.as_str(), &meta.id])?, meta).await?;
+    if new {
+        let kind = serde_json::to_value(meta.kind)?.as_str().unwrap_or_default().to_owned();
+        let index = key(
+            stub,
+            RECORD_BY_KIND,
+            &[meta.patient_id.as_str(), &kind, &format!("{:012}", meta.created.at), &meta.id],
+        )?;
+        stub.put_state(&index, vec![0]).await?;
+    }
+    Ok(())
+}
+
+fn record_version_key(stub: &Stub, patient: &PatientId, record_id: &str, version: u32) -> Result<String> {
+    key(stub, RECORD_VERSION, &[patient.as_str(), record_id, &format!("{version:010}")])
+}
+
+/// Writes one version of a record's content into the private collection.
+pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &PrivateRecord) -> Result<()> {
+    let k = record_version_key(stub, &meta.patient_id, &meta.id, meta.version)?;
+    Ok(stub.put_private_data(COLLECTION, &k, serde_json::to_vec(private)?).await?)
+}
+
+/// One version of a record's content, if this peer holds it.
+pub async fn private_record(
+    stub: &Stub,
+    patient: &PatientId,
+    record_id: &str,
+    version: u32,
+) -> Result<Option<PrivateRecord>> {
+    match stub.get_private_data(COLLECTION, &record_version_key(stub, patient, record_id, version)?).await? {
+        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Ids of a patient's records of one kind (or all kinds), oldest first within a kind, one page.
+pub async fn record_ids(
+    stub: &Stub,
+    patient: &PatientId,
+    kind: Option<&str>,
+    page_size: i32,
+    bookmark: &str,
+) -> Result<(Vec<String>, String)> {
+    let mut attrs = vec![patient.as_str()];
+    attrs.extend(kind);
+    let (it, md) =
+        stub.get_state_by_partial_composite_key_with_pagination(RECORD_BY_KIND, &attrs, page_size, bookmark).await?;
+    let mut ids = Vec::new();
+    for kv in it.collect_all().await? {
+        let (_, parts) = stub.split_composite_key(&kv.key)?;
+        ids.extend(parts.last().cloned());
+    }
+    Ok((ids, md.bookmark))
+}
+
+/// Every record of a patient (metadata), for erasure and audit.
+pub async fn records(stub: &Stub, patient: &PatientId) -> Result<Vec<RecordMeta>> {
+    let it = stub.get_state_by_partial_composite_key(RECORD, &[patient.as_str()]).await?;
+    it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
+}
+
+/// Removes one version of a record's content from every peer (hash stays on the ledger).
+pub async fn purge_private_record(stub: &Stub, patient: &PatientId, record_id: &str, version: u32) -> Result<()> {
+    Ok(stub.purge_private_data(COLLECTION, &record_version_key(stub, patient, record_id, version)?).await?)
+}
+
+/// Removes one version of a patient's details from every peer.
+pub async fn purge_private(stub: &Stub, patient: &PatientId, version: u32) -> Result<()> {
+    Ok(stub.purge_private_data(COLLECTION, &version_key(stub, patient, version)?).await?)
+}
+
+/// A prescription's public status.
+pub async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<PrescriptionStatus>> {
+    get_json(stub, &key(stub, PRESCRIPTION, &[record_id])?).await
+}
+
+/// Writes a prescription's public status.
+pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus) -> Result<()> {
+    put_json(stub, &key(stub, PRESCRIPTION, &[&status.record_id])?, status).await
 }

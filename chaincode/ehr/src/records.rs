@@ -1,0 +1,388 @@
+//! Medical records, prescriptions, erasure and the audit trail.
+//!
+//! A record's content (`transient.record`: `{"body": {"kind": ..., ...},
+//! "attachments": [...]}` plus `transient.salt`) lives only in the private
+//! collection, one key per version; public state keeps its kind, stamps,
+//! version hashes and, once deleted, a tombstone. Prescriptions also get a
+//! public status that pharmacists check against the hash of the copy they were
+//! handed, without seeing anything else about the patient.
+
+use fabric_shim::Stub;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EhrError, Result};
+use crate::events::notify_record;
+use crate::model::{
+    Attachment, Caller, PatientId, PatientRecord, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
+    RecordMeta, Role, Scope, Stamp, Tombstone,
+};
+use crate::patients::{forbidden, grounds, is_attending, salt_from_transient};
+use crate::store;
+
+/// Transient field holding a record's content.
+pub const TRANSIENT_RECORD: &str = "record";
+/// At most this many attachments per record.
+pub const MAX_ATTACHMENTS: usize = 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordInput {
+    body: RecordBody,
+    #[serde(default)]
+    attachments: Vec<Attachment>,
+}
+
+/// A record for a permitted reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordView {
+    /// Public metadata.
+    pub meta: RecordMeta,
+    /// Current content.
+    pub body: RecordBody,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
+    /// Whether the private copy matches the hash on the ledger.
+    pub verified: bool,
+}
+
+/// One page of a patient's records (metadata only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordPage {
+    /// The records, by kind then date.
+    pub records: Vec<RecordMeta>,
+    /// Pass back for the next page; empty at the end.
+    pub bookmark: String,
+}
+
+/// A prescription check's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrescriptionCheck {
+    /// The public status.
+    pub status: PrescriptionStatus,
+    /// Whether the hash of the pharmacist's copy equals the ledger's.
+    pub matches: bool,
+}
+
+/// One line of the audit trail: who did what to which patient or record, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditLine {
+    /// What happened.
+    pub action: String,
+    /// The record, if the action concerns one.
+    pub record_id: Option<String>,
+    /// Who, in which role, in which transaction, when.
+    pub stamp: Stamp,
+    /// Extra: access basis or refusal, consent grantee, deletion reason.
+    pub detail: String,
+}
+
+fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
+    let raw = stub.transient().get(TRANSIENT_RECORD).ok_or_else(|| {
+        EhrError::bad("transient.record", "is required: send the record as transient data, never as arguments")
+    })?;
+    let input: RecordInput =
+        serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.record", format!("is not valid: {e}")))?;
+    input.body.validate()?;
+    if input.attachments.len() > MAX_ATTACHMENTS {
+        return Err(EhrError::bad("attachments", format!("at most {MAX_ATTACHMENTS} per record")));
+    }
+    for a in &input.attachments {
+        a.validate()?;
+    }
+    Ok(PrivateRecord { body: input.body, attachments: input.attachments, salt: salt_from_transient(stub)? })
+}
+
+/// Whether `caller` may add a record of `kind` to `patient`.
+async fn may_write(stub: &Stub, patient: &PatientRecord, caller: &Caller, kind: RecordKind, now: i64) -> Result<bool> {
+    let allowed_kind = match caller.role {
+        Role::Doctor => true,
+        Role::Radiologist => kind == RecordKind::ImagingReport,
+        Role::Lab => kind == RecordKind::LabReport,
+        _ => false,
+    };
+    if !allowed_kind || patient.erased.is_some() {
+        return Ok(false);
+    }
+    // Reporters of the patient's own hospital act on its orders.
+    let home_reporter = matches!(caller.role, Role::Radiologist | Role::Lab) && caller.person.msp == patient.home_msp;
+    Ok(home_reporter || grounds(stub, patient, caller, Scope::ReadWrite, now).await?.is_some())
+}
+
+async fn patient_for(stub: &Stub, id: &PatientId, what: &str) -> Result<PatientRecord> {
+    store::patient(stub, id).await?.ok_or_else(|| forbidden(what, id))
+}
+
+/// Adds a record to a patient: doctors with write grounds, radiologists
+/// (imaging reports) and lab testers (lab reports) of the patient's hospital or
+/// with organisation consent.
+pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
+    let caller = Caller::of(&stub)?;
+    let patient = patient_for(&stub, &id, "adding records to").await?;
+    let private = record_from_transient(&stub)?;
+    let stamp = Stamp::now(&stub, &caller)?;
+    if !may_write(&stub, &patient, &caller, private.body.kind(), stamp.at).await? {
+        return Err(forbidden("adding this kind of record to", &id));
+    }
+    let record_id = format!("R-{}", stub.tx_id().chars().take(16).collect::<String>());
+    let meta = RecordMeta {
+        id: record_id.clone(),
+        patient_id: id.clone(),
+        kind: private.body.kind(),
+        version: 1,
+        hashes: vec![store::record_hash(&private)?],
+        created: stamp.clone(),
+        updated: stamp.clone(),
+        deleted: None,
+        erased: None,
+    };
+    store::put_private_record(&stub, &meta, &private).await?;
+    store::put_record(&stub, &meta, true).await?;
+    if meta.kind == RecordKind::Prescription {
+        let status = PrescriptionStatus {
+            record_id: record_id.clone(),
+            prescribed: stamp,
+            hash: meta.hashes[0].clone(),
+            status: "active".into(),
+            dispensed: None,
+        };
+        store::put_prescription(&stub, &status).await?;
+    }
+    notify_record(&stub, &id, "recordAdded", &caller.person, &record_id)?;
+    Ok(meta)
+}
+
+async fn live_record(stub: &Stub, id: &PatientId, record_id: &str, what: &str) -> Result<RecordMeta> {
+    let meta = store::record(stub, id, record_id)
+        .await?
+        .ok_or_else(|| EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")))?;
+    if meta.deleted.is_some() {
+        return Err(EhrError::NotFound(format!("record {record_id} was deleted; {what} is not possible")));
+    }
+    Ok(meta)
+}
+
+/// The record's author or an attending doctor writes a new version of it.
+pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordMeta> {
+    let caller = Caller::of(&stub)?;
+    let patient = patient_for(&stub, &id, "updating records of").await?;
+    let author_or_attending =
+        |meta: &RecordMeta| meta.created.actor == caller.person || is_attending(&patient, &caller);
+    let mut meta = live_record(&stub, &id, &record_id, "updating").await?;
+    if !author_or_attending(&meta) || patient.erased.is_some() {
+        return Err(forbidden("only the author or an attending doctor may update records of", &id));
+    }
+    let private = record_from_transient(&stub)?;
+    if private.body.kind() != meta.kind {
+        return Err(EhrError::bad("record.kind", "cannot change; delete the record and add a new one"));
+    }
+    let mut status = store::prescription(&stub, &record_id).await?;
+    if status.as_ref().is_some_and(|s| s.dispensed.is_some()) {
+        return Err(EhrError::Conflict(format!("prescription {record_id} was dispensed and cannot change")));
+    }
+    meta.version += 1;
+    let hash = store::record_hash(&private)?;
+    meta.hashes.push(hash.clone());
+    meta.updated = Stamp::now(&stub, &caller)?;
+    store::put_private_record(&stub, &meta, &private).await?;
+    store::put_record(&stub, &meta, false).await?;
+    if let Some(s) = status.as_mut() {
+        s.hash = hash;
+        store::put_prescription(&stub, s).await?;
+    }
+    notify_record(&stub, &id, "recordUpdated", &caller.person, &record_id)?;
+    Ok(meta)
+}
+
+/// The author or an attending doctor deletes a record: a tombstone, kept in history.
+pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, String, String)) -> Result<RecordMeta> {
+    let caller = Caller::of(&stub)?;
+    let patient = patient_for(&stub, &id, "deleting records of").await?;
+    let mut meta = live_record(&stub, &id, &record_id, "deleting").await?;
+    if meta.created.actor != caller.person && !is_attending(&patient, &caller) {
+        return Err(forbidden("only the author or an attending doctor may delete records of", &id));
+    }
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() || reason.len() > 500 {
+        return Err(EhrError::bad("reason", "must be 1-500 characters"));
+    }
+    let stamp = Stamp::now(&stub, &caller)?;
+    meta.deleted = Some(Tombstone { stamp: stamp.clone(), reason });
+    store::put_record(&stub, &meta, false).await?;
+    if let Some(mut s) = store::prescription(&stub, &record_id).await? {
+        s.status = "revoked".into();
+        store::put_prescription(&stub, &s).await?;
+    }
+    notify_record(&stub, &id, "recordDeleted", &caller.person, &record_id)?;
+    Ok(meta)
+}
+
+/// A record's content, for a reader whose access window is open.
+pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordView> {
+    let caller = Caller::of(&stub)?;
+    let now = stub.tx_timestamp()?.seconds;
+    let open = store::window(&stub, &id, &caller.person).await?.is_some_and(|until| now < until);
+    let patient = patient_for(&stub, &id, "reading").await?;
+    if !open || grounds(&stub, &patient, &caller, Scope::Read, now).await?.is_none() {
+        return Err(forbidden("open an access window (OpenAccess) before reading", &id));
+    }
+    let meta = live_record(&stub, &id, &record_id, "reading").await?;
+    let private = store::private_record(&stub, &id, &record_id, meta.version)
+        .await?
+        .ok_or_else(|| EhrError::NotFound(format!("this peer holds no content for record {record_id} (erased?)")))?;
+    let verified = meta.hashes.last() == Some(&store::record_hash(&private)?);
+    Ok(RecordView { body: private.body, attachments: private.attachments, verified, meta })
+}
+
+/// A page of a patient's record metadata, by kind (`all` for every kind), deleted ones hidden.
+pub(crate) async fn list(
+    stub: Stub,
+    (id, kind, page_size, bookmark): (PatientId, String, i32, String),
+) -> Result<RecordPage> {
+    let caller = Caller::of(&stub)?;
+    let now = stub.tx_timestamp()?.seconds;
+    let patient = patient_for(&stub, &id, "listing records of").await?;
+    let regulator = caller.role == Role::Regulator;
+    if !regulator && grounds(&stub, &patient, &caller, Scope::Read, now).await?.is_none() {
+        return Err(forbidden("listing records of", &id));
+    }
+    let kind = match kind.as_str() {
+        "all" => None,
+        k => {
+            serde_json::from_value::<RecordKind>(serde_json::Value::String(k.to_owned()))
+                .map_err(|_| EhrError::bad("kind", "must be all or a record kind such as diagnosis, prescription"))?;
+            Some(k)
+        }
+    };
+    if !(1..=100).contains(&page_size) {
+        return Err(EhrError::bad("pageSize", "must be 1-100"));
+    }
+    let (ids, bookmark) = store::record_ids(&stub, &id, kind, page_size, &bookmark).await?;
+    let mut records = Vec::with_capacity(ids.len());
+    for rid in ids {
+        if let Some(meta) = store::record(&stub, &id, &rid).await?.filter(|m| m.deleted.is_none()) {
+            records.push(meta);
+        }
+    }
+    Ok(RecordPage { records, bookmark })
+}
+
+/// A pharmacist checks a prescription against the hash of the copy they hold.
+pub(crate) async fn verify_prescription(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionCheck> {
+    let caller = Caller::of(&stub)?;
+    if !matches!(caller.role, Role::Pharmacist | Role::Doctor) {
+        return Err(EhrError::Forbidden("only pharmacists and doctors verify prescriptions".into()));
+    }
+    let status = store::prescription(&stub, &record_id)
+        .await?
+        .ok_or_else(|| EhrError::NotFound(format!("no prescription {record_id}")))?;
+    let matches = status.hash.eq_ignore_ascii_case(hash.trim());
+    Ok(PrescriptionCheck { status, matches })
+}
+
+/// A pharmacist dispenses a prescription, once, if their copy is authentic.
+pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionStatus> {
+    let caller = Caller::of(&stub)?;
+    if caller.role != Role::Pharmacist {
+        return Err(EhrError::Forbidden("only pharmacists dispense prescriptions".into()));
+    }
+    let mut status = store::prescription(&stub, &record_id)
+        .await?
+        .ok_or_else(|| EhrError::NotFound(format!("no prescription {record_id}")))?;
+    if !status.hash.eq_ignore_ascii_case(hash.trim()) {
+        return Err(EhrError::Conflict(format!(
+            "prescription {record_id} does not match: the copy was changed or is not the current version"
+        )));
+    }
+    match status.status.as_str() {
+        "active" => {}
+        "dispensed" => return Err(EhrError::Conflict(format!("prescription {record_id} was already dispensed"))),
+        other => return Err(EhrError::Conflict(format!("prescription {record_id} is {other}"))),
+    }
+    status.status = "dispensed".into();
+    status.dispensed = Some(Stamp::now(&stub, &caller)?);
+    store::put_prescription(&stub, &status).await?;
+    Ok(status)
+}
+
+/// The patient asks for erasure: every private version of their details and
+/// records is purged from every peer; hashes, stamps and audit entries stay.
+pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
+    let caller = Caller::of(&stub)?;
+    if !caller.is_patient(&id) {
+        return Err(forbidden("only the patient may ask for erasure of", &id));
+    }
+    let mut patient = patient_for(&stub, &id, "erasing").await?;
+    if patient.erased.is_some() {
+        return Err(EhrError::Conflict(format!("patient {id}'s data was already erased")));
+    }
+    let stamp = Stamp::now(&stub, &caller)?;
+    for version in 1..=patient.version {
+        store::purge_private(&stub, &id, version).await?;
+    }
+    for mut meta in store::records(&stub, &id).await? {
+        for version in 1..=meta.version {
+            store::purge_private_record(&stub, &id, &meta.id, version).await?;
+        }
+        meta.erased = Some(stamp.clone());
+        store::put_record(&stub, &meta, false).await?;
+    }
+    patient.erased = Some(stamp);
+    store::put_patient(&stub, &patient).await?;
+    crate::events::notify(&stub, &id, "erased", &caller.person)?;
+    Ok(patient)
+}
+
+/// Who did what, when, under which grounds: for regulators and the patient; no patient data.
+pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<AuditLine>> {
+    let caller = Caller::of(&stub)?;
+    if caller.role != Role::Regulator && !caller.is_patient(&id) {
+        return Err(forbidden("reading the audit trail of", &id));
+    }
+    let patient = patient_for(&stub, &id, "reading the audit trail of").await?;
+    let line = |action: &str, record_id: Option<&str>, stamp: &Stamp, detail: String| AuditLine {
+        action: action.to_owned(),
+        record_id: record_id.map(str::to_owned),
+        stamp: stamp.clone(),
+        detail,
+    };
+    let mut lines = vec![line("patientRegistered", None, &patient.created, String::new())];
+    if patient.version > 1 || patient.updated != patient.created {
+        lines.push(line("patientUpdated", None, &patient.updated, format!("version {}", patient.version)));
+    }
+    if let Some(s) = &patient.erased {
+        lines.push(line("erased", None, s, String::new()));
+    }
+    for meta in store::records(&stub, &id).await? {
+        let kind = serde_json::to_value(meta.kind)?.as_str().unwrap_or_default().to_owned();
+        lines.push(line("recordAdded", Some(&meta.id), &meta.created, kind.clone()));
+        if meta.updated != meta.created {
+            lines.push(line("recordUpdated", Some(&meta.id), &meta.updated, format!("version {}", meta.version)));
+        }
+        if let Some(t) = &meta.deleted {
+            lines.push(line("recordDeleted", Some(&meta.id), &t.stamp, t.reason.clone()));
+        }
+        if let Some(p) = store::prescription(&stub, &meta.id).await?
+            && let Some(d) = &p.dispensed
+        {
+            lines.push(line("prescriptionDispensed", Some(&meta.id), d, String::new()));
+        }
+    }
+    for c in store::consents(&stub, &id).await? {
+        let grantee = serde_json::to_string(&c.grantee)?;
+        lines.push(line("consentGranted", None, &c.granted, grantee.clone()));
+        if let Some(r) = &c.revoked {
+            lines.push(line("consentRevoked", None, r, grantee));
+        }
+    }
+    for a in store::access_log(&stub, &id).await? {
+        let action = if a.granted { "accessOpened" } else { "accessRefused" };
+        lines.push(line(action, None, &a.stamp, format!("{}: {}", a.basis, a.purpose)));
+    }
+    lines.sort_by(|a, b| (a.stamp.at, &a.stamp.tx_id, &a.action).cmp(&(b.stamp.at, &b.stamp.tx_id, &b.action)));
+    Ok(lines)
+}
