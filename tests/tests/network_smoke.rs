@@ -132,6 +132,77 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     }
     assert!(block_files >= 3, "no block files scanned");
 
+    // The rest of the core scenario: records, a radiologist's report, a pharmacist, the regulator, erasure.
+    let record = |body: &str| format!(r#"record={{"body":{body}}}"#);
+    let dx = record(r#"{"kind":"diagnosis","icd10":"G43.909","text":"migraine, not intractable"}"#);
+    gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &dx, "--transient", &salt],
+        &["AddRecord", "P-0001"],
+    );
+    let rx_body = r#"{"kind":"prescription","medication":"sumatriptan","dose":"50 mg","frequency":"as needed"}"#;
+    let rx = gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &record(rx_body), "--transient", &salt],
+        &["AddRecord", "P-0001"],
+    );
+    let rx: Value = serde_json::from_str(rx["result"].as_str().expect("result")).expect("record JSON");
+    let rx_id = rx["id"].as_str().expect("record id").to_owned();
+    let ct = r#"{"kind":"imagingReport","modality":"CT","text":"no lesion"}"#;
+    gateway_with(
+        "submit",
+        "hospitala",
+        "radiologist1",
+        "ehr",
+        &["--transient", &record(ct), "--transient", &salt],
+        &["AddRecord", "P-0001"],
+    );
+    let denied = ehr_tests::network::gateway_raw(
+        "submit",
+        "hospitala",
+        "doctor2",
+        "ehr",
+        &["--transient", &patient, "--transient", &salt],
+        &["UpdatePatient", "P-0001"],
+    );
+    // A failed submit carries the chaincode's status and message in the per-peer details.
+    assert!(denied.to_string().contains("403, not permitted: only an attending doctor"), "{denied}");
+    let hash = {
+        use ehr_chaincode::model::{PrivateRecord, RecordBody};
+        let body: RecordBody = serde_json::from_str(rx_body).expect("prescription body");
+        ehr_chaincode::store::record_hash(&PrivateRecord { body, attachments: vec![], salt: "ab".repeat(32) })
+            .expect("hash")
+    };
+    let check = gateway("evaluate", "hospitalb", "pharmacist1", "ehr", &["VerifyPrescription", &rx_id, &hash]);
+    assert!(check["result"].as_str().is_some_and(|r| r.contains(r#""matches":true"#)), "{check}");
+    gateway("submit", "hospitalb", "pharmacist1", "ehr", &["DispensePrescription", &rx_id, &hash]);
+    let twice = ehr_tests::network::gateway_raw(
+        "submit",
+        "hospitalb",
+        "pharmacist1",
+        "ehr",
+        &[],
+        &["DispensePrescription", &rx_id, &hash],
+    );
+    assert!(twice.to_string().contains("already dispensed"), "{twice}");
+    let trail = gateway("evaluate", "regulator", "regulator1", "ehr", &["AuditTrail", "P-0001"]);
+    let trail: Value = serde_json::from_str(trail["result"].as_str().expect("result")).expect("trail JSON");
+    let actions: Vec<&str> = trail.as_array().expect("lines").iter().filter_map(|l| l["action"].as_str()).collect();
+    for step in ["patientRegistered", "recordAdded", "consentGranted", "accessOpened", "prescriptionDispensed"] {
+        assert!(actions.contains(&step), "{step} missing from the audit trail: {actions:?}");
+    }
+    gateway("submit", "hospitala", "patient1", "ehr", &["RequestErasure", "P-0001"]);
+    let v = gateway("evaluate", "hospitala", "patient1", "ehr", &["VerifyPatient", "P-0001", "1"]);
+    let v: Value = serde_json::from_str(v["result"].as_str().expect("result")).expect("verification JSON");
+    assert_eq!(v["privateHash"], Value::Null, "the private copy must be purged: {v}");
+    assert!(v["ledgerHash"].is_string(), "the hash stays on the ledger: {v}");
+
     // A chaincode server that is not running: the peer says so, status reports it.
     let pid = network.pid_of("ehr.regulator");
     assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs").success());
