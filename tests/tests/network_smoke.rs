@@ -132,6 +132,11 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     }
     assert!(block_files >= 3, "no block files scanned");
 
+    // Search with incomplete information on a real peer (private range over the collection).
+    let hits =
+        gateway("evaluate", "hospitalb", "doctor1", "ehr", &["SearchPatients", r#"{"name":"marchet"}"#, "10", ""]);
+    assert!(hits["result"].as_str().is_some_and(|r| r.contains(r#""patientId":"P-0001""#)), "{hits}");
+
     // The rest of the core scenario: records, a radiologist's report, a pharmacist, the regulator, erasure.
     let record = |body: &str| format!(r#"record={{"body":{body}}}"#);
     let dx = record(r#"{"kind":"diagnosis","icd10":"G43.909","text":"migraine, not intractable"}"#);

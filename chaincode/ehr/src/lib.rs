@@ -5,20 +5,22 @@
 //! - `store`: the key layout and the one place that reads and writes the ledger.
 //! - `patients`: patients, attending doctors, consent, audited access.
 //! - `records`: medical records, prescriptions, erasure, the audit trail.
+//! - `search`: finding patients by name parts, id part, birth year, diagnosis code.
 //! - `events`: one notification per transaction, never patient data.
 //! - `error`: caller mistakes (400/403/404/409) versus internal failures (500).
 //!
 //! The contract sees [`fabric_shim::Stub`] and its own types, never gRPC or
 //! protobuf. It reads the transaction timestamp, never the clock.
 //!
-//! Search (name parts, id parts, birth year, diagnosis code prefixes) is not
-//! written yet (see the contract README).
+//! Not written yet: searching records by date range, admin suspension of
+//! identities, FHIR export (see the contract README).
 
 mod error;
 pub mod events;
 pub mod model;
 mod patients;
 mod records;
+pub mod search;
 pub mod store;
 
 pub use error::{EhrError, Result};
@@ -56,6 +58,8 @@ pub fn router() -> std::result::Result<Router, fabric_shim::Error> {
         .evaluate("VerifyPrescription", &["recordId", "hash"], records::verify_prescription)
         .submit("DispensePrescription", &["recordId", "hash"], records::dispense)
         .submit("RequestErasure", &["patientId"], records::erase)
-        .evaluate("AuditTrail", &["patientId"], records::audit_trail);
+        .evaluate("AuditTrail", &["patientId"], records::audit_trail)
+        .evaluate("SearchPatients", &["query", "pageSize", "bookmark"], search::search_patients)
+        .evaluate("SearchPatientsRich", &["query", "limit"], search::search_patients_rich);
     Router::builder(TITLE, VERSION).contract(contract).build()
 }

@@ -17,6 +17,7 @@ use crate::model::{
     AccessEntry, Caller, Consent, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient, Role,
     Scope, Stamp,
 };
+use crate::search;
 use crate::store::{self, ACCESS_WINDOW_SECONDS};
 
 /// Transient field holding the patient's details.
@@ -109,6 +110,8 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
     };
     store::put_private(&stub, &id, 1, &private).await?;
     store::put_patient(&stub, &record).await?;
+    let d = &private.details;
+    store::put_search_doc(&stub, &search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt)).await?;
     notify(&stub, &id, "registered", &caller.person)?;
     Ok(record)
 }
@@ -126,6 +129,9 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<PatientRec
     record.updated = Stamp::now(&stub, &caller)?;
     store::put_private(&stub, &id, record.version, &private).await?;
     store::put_patient(&stub, &record).await?;
+    let diagnoses = store::search_doc(&stub, &id).await?.map(|doc| doc.diagnoses).unwrap_or_default();
+    let d = &private.details;
+    store::put_search_doc(&stub, &search::document(&id, &d.name, &d.birth_date, diagnoses, &private.salt)).await?;
     notify(&stub, &id, "updated", &caller.person)?;
     Ok(record)
 }

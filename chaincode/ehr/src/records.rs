@@ -18,6 +18,7 @@ use crate::model::{
     RecordMeta, Role, Scope, Stamp, Tombstone,
 };
 use crate::patients::{forbidden, grounds, is_attending, salt_from_transient};
+use crate::search::DiagnosisRef;
 use crate::store;
 
 /// Transient field holding a record's content.
@@ -113,6 +114,16 @@ async fn may_write(stub: &Stub, patient: &PatientRecord, caller: &Caller, kind: 
     Ok(home_reporter || grounds(stub, patient, caller, Scope::ReadWrite, now).await?.is_some())
 }
 
+/// Keeps a diagnosis's code in the patient's search document (only called with
+/// transient data, so only collection members endorse it).
+async fn index_diagnosis(stub: &Stub, id: &PatientId, record_id: &str, body: &RecordBody) -> Result<()> {
+    let RecordBody::Diagnosis { icd10, .. } = body else { return Ok(()) };
+    let Some(mut doc) = store::search_doc(stub, id).await? else { return Ok(()) };
+    doc.diagnoses.retain(|d| d.record_id != record_id);
+    doc.diagnoses.push(DiagnosisRef { record_id: record_id.to_owned(), icd10: icd10.to_ascii_uppercase() });
+    store::put_search_doc(stub, &doc).await
+}
+
 async fn patient_for(stub: &Stub, id: &PatientId, what: &str) -> Result<PatientRecord> {
     store::patient(stub, id).await?.ok_or_else(|| forbidden(what, id))
 }
@@ -142,6 +153,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
     };
     store::put_private_record(&stub, &meta, &private).await?;
     store::put_record(&stub, &meta, true).await?;
+    index_diagnosis(&stub, &id, &record_id, &private.body).await?;
     if meta.kind == RecordKind::Prescription {
         let status = PrescriptionStatus {
             record_id: record_id.clone(),
@@ -190,6 +202,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
     meta.updated = Stamp::now(&stub, &caller)?;
     store::put_private_record(&stub, &meta, &private).await?;
     store::put_record(&stub, &meta, false).await?;
+    index_diagnosis(&stub, &id, &record_id, &private.body).await?;
     if let Some(s) = status.as_mut() {
         s.hash = hash;
         store::put_prescription(&stub, s).await?;
@@ -331,6 +344,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
         meta.erased = Some(stamp.clone());
         store::put_record(&stub, &meta, false).await?;
     }
+    store::purge_search_doc(&stub, &id).await?;
     patient.erased = Some(stamp);
     store::put_patient(&stub, &patient).await?;
     crate::events::notify(&stub, &id, "erased", &caller.person)?;

@@ -16,6 +16,7 @@ use crate::model::{
     AccessEntry, Consent, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, PrivatePatient, PrivateRecord,
     RecordMeta,
 };
+use crate::search::SearchDoc;
 
 /// The private data collection of the hospital organisations (see `collections_config.json`).
 pub const COLLECTION: &str = "patientData";
@@ -226,4 +227,34 @@ pub async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<Prescri
 /// Writes a prescription's public status.
 pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus) -> Result<()> {
     put_json(stub, &key(stub, PRESCRIPTION, &[&status.record_id])?, status).await
+}
+
+const SEARCH: &str = "ehr.search";
+
+fn search_key(stub: &Stub, patient: &PatientId) -> Result<String> {
+    key(stub, SEARCH, &[patient.as_str()])
+}
+
+/// A patient's search document, if this peer holds it.
+pub async fn search_doc(stub: &Stub, patient: &PatientId) -> Result<Option<SearchDoc>> {
+    match stub.get_private_data(COLLECTION, &search_key(stub, patient)?).await? {
+        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Writes a patient's search document.
+pub async fn put_search_doc(stub: &Stub, doc: &SearchDoc) -> Result<()> {
+    Ok(stub.put_private_data(COLLECTION, &search_key(stub, &doc.patient_id)?, serde_json::to_vec(doc)?).await?)
+}
+
+/// Removes a patient's search document from every peer.
+pub async fn purge_search_doc(stub: &Stub, patient: &PatientId) -> Result<()> {
+    Ok(stub.purge_private_data(COLLECTION, &search_key(stub, patient)?).await?)
+}
+
+/// Every search document this peer holds, by patient id.
+pub async fn search_docs(stub: &Stub) -> Result<Vec<SearchDoc>> {
+    let it = stub.get_private_data_by_partial_composite_key(COLLECTION, SEARCH, &[]).await?;
+    it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
 }

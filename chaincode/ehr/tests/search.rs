@@ -1,0 +1,151 @@
+//! Searching for patients with incomplete information, on the mock stub (LevelDB semantics).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+use serde_json::{Value, json};
+
+const SALT: &str = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+
+struct W {
+    mock: MockStub,
+    router: fabric_shim::Router,
+    a1: TestIdentity,
+    b1: TestIdentity,
+    patient: TestIdentity,
+    regulator: TestIdentity,
+}
+
+fn w() -> W {
+    let a = TestCa::new("HospitalA").unwrap();
+    let b = TestCa::new("HospitalB").unwrap();
+    let who =
+        |ca: &TestCa, msp: &str, n: &str, attrs: &[(&str, &str)]| ca.identity(msp, n, attrs, &["client"]).unwrap();
+    W {
+        mock: MockStub::new("ehr"),
+        router: ehr_chaincode::router().unwrap(),
+        a1: who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")]),
+        b1: who(&b, "HospitalBMSP", "doctor1", &[("role", "doctor")]),
+        patient: who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
+        regulator: who(&b, "RegulatorMSP", "regulator1", &[("role", "regulator")]),
+    }
+}
+
+impl W {
+    async fn call(&self, who: &TestIdentity, args: &[&str]) -> TxOutcome {
+        self.mock.invoke(&self.router, Invocation::new(args.iter().copied()).caller(who)).await
+    }
+    async fn register(&self, id: &str, name: &str, birth: &str) {
+        let details = json!({"name": name, "birthDate": birth, "sex": "unknown"}).to_string();
+        let call = Invocation::new(["RegisterPatient", id])
+            .caller(&self.a1)
+            .transient("patient", details.into_bytes())
+            .transient("salt", SALT.as_bytes().to_vec());
+        assert_eq!(self.mock.invoke(&self.router, call).await.response.status, 200);
+    }
+    async fn diagnose(&self, id: &str, code: &str) -> String {
+        let record = json!({"body": {"kind": "diagnosis", "icd10": code}}).to_string();
+        let call = Invocation::new(["AddRecord", id])
+            .caller(&self.a1)
+            .transient("record", record.into_bytes())
+            .transient("salt", SALT.as_bytes().to_vec());
+        let out = self.mock.invoke(&self.router, call).await;
+        let v: Value = serde_json::from_slice(&out.response.payload).unwrap();
+        v["id"].as_str().unwrap().to_owned()
+    }
+    async fn search(&self, who: &TestIdentity, query: Value, page: u32, bookmark: &str) -> (Vec<String>, String) {
+        let out = self.call(who, &["SearchPatients", &query.to_string(), &page.to_string(), bookmark]).await;
+        assert_eq!(out.response.status, 200, "{}", out.response.message);
+        let v: Value = serde_json::from_slice(&out.response.payload).unwrap();
+        let ids =
+            v["patients"].as_array().unwrap().iter().map(|p| p["patientId"].as_str().unwrap().to_owned()).collect();
+        (ids, v["bookmark"].as_str().unwrap().to_owned())
+    }
+}
+
+async fn seeded() -> W {
+    let w = w();
+    w.register("P-0001", "Zoë Ñúñez-O'Brien", "1984-03-17").await;
+    w.register("P-0002", "Zoltan Brienne", "1990-01-01").await;
+    w.register("P-0003", "Anna Müller", "1984-12-31").await;
+    w.register("X-0777", "Bob Jones", "1971-07-07").await;
+    w.diagnose("P-0001", "K35.80").await;
+    w.diagnose("P-0003", "K21.9").await;
+    w
+}
+
+#[tokio::test]
+async fn by_name_parts_id_part_birth_year_and_code_prefix() {
+    let w = seeded().await;
+    async fn w_search(w: &W, q: Value) -> Vec<String> {
+        w.search(&w.a1, q, 10, "").await.0
+    }
+    assert_eq!(w_search(&w, json!({"name": "zo"})).await, vec!["P-0001", "P-0002"], "any word, any prefix");
+    assert_eq!(w_search(&w, json!({"name": "NUNEZ"})).await, vec!["P-0001"], "case and accents ignored");
+    assert_eq!(
+        w_search(&w, json!({"name": "brien zo"})).await,
+        vec!["P-0001", "P-0002"],
+        "every word must match some name word"
+    );
+    assert_eq!(w_search(&w, json!({"name": "muller"})).await, vec!["P-0003"]);
+    assert_eq!(w_search(&w, json!({"id": "777"})).await, vec!["X-0777"], "part of the id");
+    assert_eq!(w_search(&w, json!({"id": "p-000"})).await, vec!["P-0001", "P-0002", "P-0003"]);
+    assert_eq!(w_search(&w, json!({"birthYear": 1984})).await, vec!["P-0001", "P-0003"]);
+    assert_eq!(w_search(&w, json!({"icd10Prefix": "k3"})).await, vec!["P-0001"]);
+    assert_eq!(w_search(&w, json!({"icd10Prefix": "K"})).await, vec!["P-0001", "P-0003"]);
+    assert_eq!(w_search(&w, json!({"name": "anna", "birthYear": 1990})).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn only_what_the_caller_may_see_and_paginated() {
+    let w = seeded().await;
+    assert!(w.search(&w.b1, json!({"name": "zo"}), 10, "").await.0.is_empty(), "no grounds, no hits");
+    assert_eq!(
+        w.search(&w.patient, json!({"birthYear": 1984}), 10, "").await.0,
+        vec!["P-0001"],
+        "a patient finds only themself"
+    );
+    let out = w.call(&w.regulator, &["SearchPatients", r#"{"name":"zo"}"#, "10", ""]).await;
+    assert_eq!(out.response.status, 403);
+
+    let (page1, bm) = w.search(&w.a1, json!({"id": "0"}), 2, "").await;
+    assert_eq!(page1, vec!["P-0001", "P-0002"]);
+    let (page2, bm2) = w.search(&w.a1, json!({"id": "0"}), 2, &bm).await;
+    assert_eq!(page2, vec!["P-0003", "X-0777"]);
+    assert_eq!(bm2, "", "an empty bookmark says there is no further page");
+}
+
+#[tokio::test]
+async fn deleted_diagnoses_and_erased_patients_drop_out() {
+    let w = w();
+    w.register("P-0001", "Zoe", "1984-03-17").await;
+    let dx = w.diagnose("P-0001", "K35.80").await;
+    assert_eq!(w.search(&w.a1, json!({"icd10Prefix": "K35"}), 10, "").await.0, vec!["P-0001"]);
+    let out = w.call(&w.a1, &["DeleteRecord", "P-0001", &dx, "wrong patient"]).await;
+    assert_eq!(out.response.status, 200, "{}", out.response.message);
+    assert!(w.search(&w.a1, json!({"icd10Prefix": "K35"}), 10, "").await.0.is_empty());
+    assert_eq!(w.search(&w.a1, json!({"name": "zoe"}), 10, "").await.0, vec!["P-0001"]);
+    assert_eq!(w.call(&w.patient, &["RequestErasure", "P-0001"]).await.response.status, 200);
+    assert!(w.search(&w.a1, json!({"name": "zoe"}), 10, "").await.0.is_empty());
+    let key = "\u{0}ehr.search\u{0}P-0001\u{0}";
+    assert_eq!(w.mock.ledger().private_data("patientData", key), None, "the search document is purged too");
+}
+
+#[tokio::test]
+async fn bad_queries_name_the_field_and_the_rich_path_needs_couchdb() {
+    let w = seeded().await;
+    for (query, field) in [
+        ("{}", "at least one of"),
+        (r#"{"name":".*"}"#, "query.name"),
+        (r#"{"birthYear":12}"#, "query.birthYear"),
+        (r#"{"icd10Prefix":"K3$"}"#, "query.icd10Prefix"),
+        (r#"{"name":{"$gt":null}}"#, "query"),
+        (r#"{"nmae":"zo"}"#, "query"),
+    ] {
+        let out = w.call(&w.a1, &["SearchPatients", query, "10", ""]).await;
+        assert_eq!(out.response.status, 400, "{query}: {}", out.response.message);
+        assert!(out.response.message.contains(field), "{field} not in {}", out.response.message);
+    }
+    let out = w.call(&w.a1, &["SearchPatientsRich", r#"{"name":"zo"}"#, "10"]).await;
+    assert_eq!(out.response.status, 400);
+    assert!(out.response.message.contains("CouchDB"), "{}", out.response.message);
+}
