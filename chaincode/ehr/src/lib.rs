@@ -5,16 +5,16 @@
 //! - `store`: the key layout and the one place that reads and writes the ledger.
 //! - `patients`: patients, attending doctors, consent, audited access.
 //! - `records`: medical records, prescriptions, erasure, the audit trail.
+//! - `records`: also version histories and record search by kind, date and code.
 //! - `search`: finding patients by name parts, id part, birth year, diagnosis code.
+//! - `admin`: organisation admins suspend and reinstate their identities.
 //! - `events`: one notification per transaction, never patient data.
 //! - `error`: caller mistakes (400/403/404/409) versus internal failures (500).
 //!
 //! The contract sees [`fabric_shim::Stub`] and its own types, never gRPC or
 //! protobuf. It reads the transaction timestamp, never the clock.
-//!
-//! Not written yet: searching records by date range, admin suspension of
-//! identities, FHIR export (see the contract README).
 
+mod admin;
 mod error;
 pub mod events;
 pub mod model;
@@ -25,7 +25,9 @@ pub mod store;
 
 pub use error::{EhrError, Result};
 pub use patients::{PatientView, TRANSIENT_PATIENT, TRANSIENT_SALT, Verification};
-pub use records::{AuditLine, MAX_ATTACHMENTS, PrescriptionCheck, RecordPage, RecordView, TRANSIENT_RECORD};
+pub use records::{
+    AuditLine, MAX_ATTACHMENTS, PrescriptionCheck, RecordPage, RecordQuery, RecordView, TRANSIENT_RECORD, Version,
+};
 
 use fabric_shim::{Contract, Router};
 
@@ -60,6 +62,10 @@ pub fn router() -> std::result::Result<Router, fabric_shim::Error> {
         .submit("RequestErasure", &["patientId"], records::erase)
         .evaluate("AuditTrail", &["patientId"], records::audit_trail)
         .evaluate("SearchPatients", &["query", "pageSize", "bookmark"], search::search_patients)
-        .evaluate("SearchPatientsRich", &["query", "limit"], search::search_patients_rich);
+        .evaluate("SearchPatientsRich", &["query", "limit"], search::search_patients_rich)
+        .evaluate("SearchRecords", &["patientId", "query", "pageSize", "bookmark"], records::search_records)
+        .evaluate("PatientHistory", &["patientId"], records::patient_history)
+        .evaluate("RecordHistory", &["patientId", "recordId"], records::record_history)
+        .submit("SetStanding", &["person", "suspended", "reason"], admin::set_standing);
     Router::builder(TITLE, VERSION).contract(contract).build()
 }

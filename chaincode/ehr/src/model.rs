@@ -127,6 +127,20 @@ impl Caller {
         })
     }
 
+    /// Reads the caller and refuses one whose organisation's admin suspended them.
+    pub async fn load(stub: &Stub) -> Result<Self> {
+        let caller = Self::of(stub)?;
+        if let Some(standing) = crate::store::standing(stub, &caller.person).await?
+            && standing.suspended
+        {
+            return Err(EhrError::Forbidden(format!(
+                "the caller is suspended by an admin of {}: {}",
+                caller.person.msp, standing.reason
+            )));
+        }
+        Ok(caller)
+    }
+
     /// Whether this caller is the patient `patient`.
     pub fn is_patient(&self, patient: &PatientId) -> bool {
         self.role == Role::Patient && self.patient_id.as_deref() == Some(patient.as_str())
@@ -570,4 +584,18 @@ pub struct PrescriptionStatus {
     pub status: String,
     /// Who dispensed it, when.
     pub dispensed: Option<Stamp>,
+}
+
+/// An identity's standing in its organisation, set by that organisation's admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Standing {
+    /// Whom it concerns.
+    pub person: Person,
+    /// Whether they may act.
+    pub suspended: bool,
+    /// Why.
+    pub reason: String,
+    /// Which admin decided, when.
+    pub stamp: Stamp,
 }

@@ -89,7 +89,7 @@ pub(crate) fn is_attending(record: &PatientRecord, caller: &Caller) -> bool {
 
 /// A doctor registers a patient and becomes an attending doctor.
 pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if caller.role != Role::Doctor {
         return Err(EhrError::Forbidden("only doctors register patients".into()));
     }
@@ -118,7 +118,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
 
 /// An attending doctor replaces the patient's details with a new version; old versions stay.
 pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let record = store::patient(&stub, &id).await?;
     let Some(mut record) = record.filter(|r| is_attending(r, &caller)) else {
         return Err(forbidden("only an attending doctor may update", &id));
@@ -138,7 +138,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<PatientRec
 
 /// An attending doctor adds another doctor to the attending doctors.
 pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<PatientRecord> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let record = store::patient(&stub, &id).await?;
     let Some(mut record) = record.filter(|r| is_attending(r, &caller)) else {
         return Err(forbidden("only an attending doctor may change the attending doctors of", &id));
@@ -187,7 +187,7 @@ pub(crate) async fn grounds(
 /// Opens a read window on a patient for the caller, leaving an entry on the
 /// ledger; a refusal is recorded too (and answered, not failed, so that it commits).
 pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) -> Result<AccessEntry> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let purpose = purpose.trim().to_owned();
     if purpose.is_empty() || purpose.len() > 200 {
         return Err(EhrError::bad("purpose", "must be 1-200 characters saying why the data is needed"));
@@ -214,7 +214,7 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
 
 /// The patient's current data, for a caller whose access window is open.
 pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<PatientView> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let now = stub.tx_timestamp()?.seconds;
     let open = store::window(&stub, &id, &caller.person).await?.is_some_and(|until| now < until);
     if !open {
@@ -238,7 +238,7 @@ pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<PatientView>
 
 /// Whether the private copy of a version matches its hash on the ledger.
 pub(crate) async fn verify(stub: Stub, (id, version): (PatientId, u32)) -> Result<Verification> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let now = stub.tx_timestamp()?.seconds;
     let record = store::patient(&stub, &id).await?.ok_or_else(|| forbidden("verifying", &id))?;
     if grounds(&stub, &record, &caller, Scope::Read, now).await?.is_none() {
@@ -262,7 +262,7 @@ pub(crate) async fn grant_consent(
     stub: Stub,
     (id, grantee, scope, expires_at): (PatientId, Grantee, Scope, Option<i64>),
 ) -> Result<Consent> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if !caller.is_patient(&id) {
         return Err(forbidden("only the patient may grant access to", &id));
     }
@@ -281,7 +281,7 @@ pub(crate) async fn grant_consent(
 
 /// The patient revokes a consent; it stays on the ledger, marked revoked.
 pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grantee)) -> Result<Consent> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if !caller.is_patient(&id) {
         return Err(forbidden("only the patient may revoke access to", &id));
     }
@@ -297,7 +297,7 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
 
 /// The patient's consents, for the patient and the attending doctors.
 pub(crate) async fn list_consents(stub: Stub, (id,): (PatientId,)) -> Result<Vec<Consent>> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let attending = store::patient(&stub, &id).await?.is_some_and(|r| is_attending(&r, &caller));
     if !caller.is_patient(&id) && !attending {
         return Err(forbidden("listing the consents of", &id));
@@ -307,7 +307,7 @@ pub(crate) async fn list_consents(stub: Stub, (id,): (PatientId,)) -> Result<Vec
 
 /// Every access attempt on a patient, for the patient and for regulators.
 pub(crate) async fn access_log(stub: Stub, (id,): (PatientId,)) -> Result<Vec<AccessEntry>> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if !caller.is_patient(&id) && caller.role != Role::Regulator {
         return Err(forbidden("reading the access log of", &id));
     }

@@ -132,7 +132,7 @@ async fn patient_for(stub: &Stub, id: &PatientId, what: &str) -> Result<PatientR
 /// (imaging reports) and lab testers (lab reports) of the patient's hospital or
 /// with organisation consent.
 pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let patient = patient_for(&stub, &id, "adding records to").await?;
     let private = record_from_transient(&stub)?;
     let stamp = Stamp::now(&stub, &caller)?;
@@ -180,7 +180,7 @@ async fn live_record(stub: &Stub, id: &PatientId, record_id: &str, what: &str) -
 
 /// The record's author or an attending doctor writes a new version of it.
 pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordMeta> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let patient = patient_for(&stub, &id, "updating records of").await?;
     let author_or_attending =
         |meta: &RecordMeta| meta.created.actor == caller.person || is_attending(&patient, &caller);
@@ -213,7 +213,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
 
 /// The author or an attending doctor deletes a record: a tombstone, kept in history.
 pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, String, String)) -> Result<RecordMeta> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let patient = patient_for(&stub, &id, "deleting records of").await?;
     let mut meta = live_record(&stub, &id, &record_id, "deleting").await?;
     if meta.created.actor != caller.person && !is_attending(&patient, &caller) {
@@ -236,7 +236,7 @@ pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, Stri
 
 /// A record's content, for a reader whose access window is open.
 pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordView> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let now = stub.tx_timestamp()?.seconds;
     let open = store::window(&stub, &id, &caller.person).await?.is_some_and(|until| now < until);
     let patient = patient_for(&stub, &id, "reading").await?;
@@ -256,7 +256,7 @@ pub(crate) async fn list(
     stub: Stub,
     (id, kind, page_size, bookmark): (PatientId, String, i32, String),
 ) -> Result<RecordPage> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "listing records of").await?;
     let regulator = caller.role == Role::Regulator;
@@ -286,7 +286,7 @@ pub(crate) async fn list(
 
 /// A pharmacist checks a prescription against the hash of the copy they hold.
 pub(crate) async fn verify_prescription(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionCheck> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if !matches!(caller.role, Role::Pharmacist | Role::Doctor) {
         return Err(EhrError::Forbidden("only pharmacists and doctors verify prescriptions".into()));
     }
@@ -299,7 +299,7 @@ pub(crate) async fn verify_prescription(stub: Stub, (record_id, hash): (String, 
 
 /// A pharmacist dispenses a prescription, once, if their copy is authentic.
 pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionStatus> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if caller.role != Role::Pharmacist {
         return Err(EhrError::Forbidden("only pharmacists dispense prescriptions".into()));
     }
@@ -325,7 +325,7 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
 /// The patient asks for erasure: every private version of their details and
 /// records is purged from every peer; hashes, stamps and audit entries stay.
 pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if !caller.is_patient(&id) {
         return Err(forbidden("only the patient may ask for erasure of", &id));
     }
@@ -353,7 +353,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
 
 /// Who did what, when, under which grounds: for regulators and the patient; no patient data.
 pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<AuditLine>> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     if caller.role != Role::Regulator && !caller.is_patient(&id) {
         return Err(forbidden("reading the audit trail of", &id));
     }
@@ -399,4 +399,153 @@ pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<A
     }
     lines.sort_by(|a, b| (a.stamp.at, &a.stamp.tx_id, &a.action).cmp(&(b.stamp.at, &b.stamp.tx_id, &b.action)));
     Ok(lines)
+}
+
+/// One committed version in a history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Version<M, C> {
+    /// The transaction that wrote it.
+    pub tx_id: String,
+    /// Its timestamp (Unix seconds).
+    pub at: i64,
+    /// The public metadata as it was (who changed it is in its stamps).
+    pub meta: M,
+    /// What the content looked like then: only for readers with an open window, while not erased.
+    pub content: Option<C>,
+}
+
+async fn may_see_content(stub: &Stub, caller: &Caller, patient: &PatientRecord, now: i64) -> Result<bool> {
+    let open = store::window(stub, &patient.id, &caller.person).await?.is_some_and(|until| now < until);
+    Ok(open && patient.erased.is_none() && grounds(stub, patient, caller, Scope::Read, now).await?.is_some())
+}
+
+async fn may_see_history(stub: &Stub, caller: &Caller, patient: &PatientRecord, now: i64) -> Result<()> {
+    if caller.role == Role::Regulator || grounds(stub, patient, caller, Scope::Read, now).await?.is_some() {
+        return Ok(());
+    }
+    Err(forbidden("reading the history of", &patient.id))
+}
+
+/// Every version of a patient's record: who changed what, when, and (for readers
+/// with an open window) what it looked like.
+pub(crate) async fn patient_history(
+    stub: Stub,
+    (id,): (PatientId,),
+) -> Result<Vec<Version<PatientRecord, crate::model::PatientDetails>>> {
+    let caller = Caller::load(&stub).await?;
+    let now = stub.tx_timestamp()?.seconds;
+    let patient = patient_for(&stub, &id, "reading the history of").await?;
+    may_see_history(&stub, &caller, &patient, now).await?;
+    let content = may_see_content(&stub, &caller, &patient, now).await?;
+    let mut out = Vec::new();
+    for (tx_id, at, meta) in store::patient_history(&stub, &id).await? {
+        let Some(meta) = meta else { continue };
+        let details = if content { store::private(&stub, &id, meta.version).await?.map(|p| p.details) } else { None };
+        out.push(Version { tx_id, at, meta, content: details });
+    }
+    Ok(out)
+}
+
+/// Every version of a record, tombstone included.
+pub(crate) async fn record_history(
+    stub: Stub,
+    (id, record_id): (PatientId, String),
+) -> Result<Vec<Version<RecordMeta, RecordBody>>> {
+    let caller = Caller::load(&stub).await?;
+    let now = stub.tx_timestamp()?.seconds;
+    let patient = patient_for(&stub, &id, "reading the history of").await?;
+    may_see_history(&stub, &caller, &patient, now).await?;
+    let content = may_see_content(&stub, &caller, &patient, now).await?;
+    let mut out = Vec::new();
+    for (tx_id, at, meta) in store::record_history(&stub, &id, &record_id).await? {
+        let Some(meta) = meta else { continue };
+        let body = if content {
+            store::private_record(&stub, &id, &record_id, meta.version).await?.map(|p| p.body)
+        } else {
+            None
+        };
+        out.push(Version { tx_id, at, meta, content: body });
+    }
+    if out.is_empty() {
+        return Err(EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")));
+    }
+    Ok(out)
+}
+
+/// What records to find; every given criterion must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordQuery {
+    /// Only this kind.
+    pub kind: Option<RecordKind>,
+    /// Created at or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Created before (Unix seconds).
+    pub to: Option<i64>,
+    /// Diagnoses whose ICD-10 code starts with this (needs read grounds, not for regulators).
+    pub icd10_prefix: Option<String>,
+}
+
+/// A patient's records by kind, creation date range and diagnosis code prefix, paginated.
+pub(crate) async fn search_records(
+    stub: Stub,
+    (id, query, page_size, bookmark): (PatientId, RecordQuery, u32, String),
+) -> Result<RecordPage> {
+    let caller = Caller::load(&stub).await?;
+    let now = stub.tx_timestamp()?.seconds;
+    let patient = patient_for(&stub, &id, "searching records of").await?;
+    may_see_history(&stub, &caller, &patient, now).await?;
+    if !(1..=100).contains(&page_size) {
+        return Err(EhrError::bad("pageSize", "must be 1-100"));
+    }
+    if let (Some(f), Some(t)) = (query.from, query.to)
+        && f >= t
+    {
+        return Err(EhrError::bad("query.to", "must be after query.from"));
+    }
+    let prefix = query.icd10_prefix.as_deref().map(str::to_ascii_uppercase);
+    if prefix.is_some() && caller.role == Role::Regulator {
+        return Err(EhrError::Forbidden("diagnosis codes are patient data; regulators see metadata only".into()));
+    }
+    let kind = match query.kind {
+        Some(k) => Some(serde_json::to_value(k)?.as_str().unwrap_or_default().to_owned()),
+        None => None,
+    };
+    let mut records = Vec::new();
+    let mut next = String::new();
+    for (k, at, rid) in store::record_index(&stub, &id, kind.as_deref()).await? {
+        let position = format!("{k}|{at:012}|{rid}");
+        if !bookmark.is_empty() && position.as_str() <= bookmark.as_str() {
+            continue;
+        }
+        if query.from.is_some_and(|f| at < f) || query.to.is_some_and(|t| at >= t) {
+            continue;
+        }
+        let Some(meta) = store::record(&stub, &id, &rid).await?.filter(|m| m.deleted.is_none()) else { continue };
+        if let Some(p) = &prefix {
+            let code = match store::private_record(&stub, &id, &rid, meta.version).await? {
+                Some(PrivateRecord { body: RecordBody::Diagnosis { icd10, .. }, .. }) => icd10.to_ascii_uppercase(),
+                _ => continue,
+            };
+            if !code.starts_with(p.as_str()) {
+                continue;
+            }
+        }
+        if records.len() == page_size as usize {
+            next = records
+                .last()
+                .map(|m: &RecordMeta| {
+                    let k = serde_json::to_value(m.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    format!("{k}|{:012}|{}", m.created.at, m.id)
+                })
+                .unwrap_or_default();
+            break;
+        }
+        records.push(meta);
+    }
+    Ok(RecordPage { records, bookmark: next })
 }

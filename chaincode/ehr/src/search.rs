@@ -216,7 +216,7 @@ pub(crate) async fn search_patients(
     stub: Stub,
     (query, page_size, bookmark): (PatientQuery, u32, String),
 ) -> Result<PatientHits> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     check_caller(&caller)?;
     let criteria = Criteria::from(&query)?;
     if !(1..=100).contains(&page_size) {
@@ -248,7 +248,7 @@ pub(crate) async fn search_patients(
 /// The same search as a CouchDB Mango query over the private collection (peers
 /// with CouchDB only; a LevelDB peer refuses rich queries).
 pub(crate) async fn search_patients_rich(stub: Stub, (query, limit): (PatientQuery, u32)) -> Result<PatientHits> {
-    let caller = Caller::of(&stub)?;
+    let caller = Caller::load(&stub).await?;
     check_caller(&caller)?;
     if !(1..=100).contains(&limit) {
         return Err(EhrError::bad("limit", "must be 1-100"));

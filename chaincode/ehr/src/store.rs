@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{EhrError, Result};
 use crate::model::{
     AccessEntry, Consent, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, PrivatePatient, PrivateRecord,
-    RecordMeta,
+    RecordMeta, Standing,
 };
 use crate::search::SearchDoc;
 
@@ -257,4 +257,55 @@ pub async fn purge_search_doc(stub: &Stub, patient: &PatientId) -> Result<()> {
 pub async fn search_docs(stub: &Stub) -> Result<Vec<SearchDoc>> {
     let it = stub.get_private_data_by_partial_composite_key(COLLECTION, SEARCH, &[]).await?;
     it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
+}
+
+const STANDING: &str = "ehr.standing";
+
+/// An identity's standing, if an admin ever set one.
+pub async fn standing(stub: &Stub, person: &Person) -> Result<Option<Standing>> {
+    get_json(stub, &key(stub, STANDING, &[&person.msp, &person.id])?).await
+}
+
+/// Writes an identity's standing.
+pub async fn put_standing(stub: &Stub, standing: &Standing) -> Result<()> {
+    put_json(stub, &key(stub, STANDING, &[&standing.person.msp, &standing.person.id])?, standing).await
+}
+
+/// Every committed version of a patient's public record, newest first.
+pub async fn patient_history(stub: &Stub, id: &PatientId) -> Result<Vec<(String, i64, Option<PatientRecord>)>> {
+    history(stub, &key(stub, PATIENT, &[id.as_str()])?).await
+}
+
+/// Every committed version of a record's metadata, newest first.
+pub async fn record_history(
+    stub: &Stub,
+    id: &PatientId,
+    record_id: &str,
+) -> Result<Vec<(String, i64, Option<RecordMeta>)>> {
+    history(stub, &key(stub, RECORD, &[id.as_str(), record_id])?).await
+}
+
+async fn history<T: DeserializeOwned>(stub: &Stub, key: &str) -> Result<Vec<(String, i64, Option<T>)>> {
+    let it = stub.get_history_for_key(key).await?;
+    let mut out = Vec::new();
+    for m in it.collect_all().await? {
+        let value = if m.is_delete { None } else { Some(serde_json::from_slice(&m.value)?) };
+        out.push((m.tx_id, m.timestamp.map(|t| t.seconds).unwrap_or_default(), value));
+    }
+    Ok(out)
+}
+
+/// Index entries of a patient's records, optionally of one kind: (kind, created at, record id), sorted.
+pub async fn record_index(stub: &Stub, patient: &PatientId, kind: Option<&str>) -> Result<Vec<(String, i64, String)>> {
+    let mut attrs = vec![patient.as_str()];
+    attrs.extend(kind);
+    let it = stub.get_state_by_partial_composite_key(RECORD_BY_KIND, &attrs).await?;
+    let mut out = Vec::new();
+    for kv in it.collect_all().await? {
+        let (_, parts) = stub.split_composite_key(&kv.key)?;
+        if let [_, kind, at, id] = parts.as_slice() {
+            out.push((kind.clone(), at.parse().unwrap_or_default(), id.clone()));
+        }
+    }
+    Ok(out)
 }
