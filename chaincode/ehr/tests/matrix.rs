@@ -1,0 +1,197 @@
+//! The permission matrix of the record, prescription, history, search, audit,
+//! admin and erasure functions: every function × every role × attending /
+//! consented / neither. (Patients, consent and access: `patients.rs`.)
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+use serde_json::{Value, json};
+
+const SALT: &str = "1212121212121212121212121212121212121212121212121212121212121212";
+
+struct W {
+    mock: MockStub,
+    router: fabric_shim::Router,
+    people: Vec<(&'static str, TestIdentity)>,
+}
+
+fn w() -> W {
+    let a = TestCa::new("HospitalA").unwrap();
+    let b = TestCa::new("HospitalB").unwrap();
+    let r = TestCa::new("Regulator").unwrap();
+    let who =
+        |ca: &TestCa, msp: &str, n: &str, attrs: &[(&str, &str)]| ca.identity(msp, n, attrs, &["client"]).unwrap();
+    let people = vec![
+        ("attending doctor", who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")])),
+        ("other doctor", who(&a, "HospitalAMSP", "doctor2", &[("role", "doctor")])),
+        ("consented doctor", who(&b, "HospitalBMSP", "doctor1", &[("role", "doctor")])),
+        ("the patient", who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")])),
+        ("another patient", who(&a, "HospitalAMSP", "patient2", &[("role", "patient"), ("patient_id", "P-0002")])),
+        ("radiologist", who(&a, "HospitalAMSP", "radiologist1", &[("role", "radiologist")])),
+        ("lab tester", who(&a, "HospitalAMSP", "lab1", &[("role", "lab")])),
+        ("pharmacist", who(&b, "HospitalBMSP", "pharmacist1", &[("role", "pharmacist")])),
+        ("regulator", who(&r, "RegulatorMSP", "regulator1", &[("role", "regulator")])),
+        ("admin", who(&a, "HospitalAMSP", "admin1", &[("role", "admin")])),
+        ("no role", who(&a, "HospitalAMSP", "visitor", &[])),
+    ];
+    W { mock: MockStub::new("ehr"), router: ehr_chaincode::router().unwrap(), people }
+}
+
+impl W {
+    fn id(&self, name: &str) -> &TestIdentity {
+        &self.people.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+    async fn call(&self, who: &TestIdentity, args: &[&str], transient: Option<(&str, Value)>) -> TxOutcome {
+        let mut call = Invocation::new(args.iter().copied()).caller(who);
+        if let Some((field, value)) = transient {
+            call = call.transient(field, value.to_string().into_bytes()).transient("salt", SALT.as_bytes().to_vec());
+        }
+        self.mock.invoke(&self.router, call).await
+    }
+    /// A fresh record by the attending doctor.
+    async fn record(&self, body: Value) -> String {
+        let out = self
+            .call(self.id("attending doctor"), &["AddRecord", "P-0001"], Some(("record", json!({"body": body}))))
+            .await;
+        assert_eq!(out.response.status, 200, "{}", out.response.message);
+        let v: Value = serde_json::from_slice(&out.response.payload).unwrap();
+        v["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn prescription() -> Value {
+    json!({"kind": "prescription", "medication": "ibuprofen", "dose": "400 mg", "frequency": "2x daily"})
+}
+
+fn prescription_hash() -> String {
+    let body = serde_json::from_value(prescription()).unwrap();
+    let p = ehr_chaincode::model::PrivateRecord { body, attachments: vec![], salt: SALT.into() };
+    ehr_chaincode::store::record_hash(&p).unwrap()
+}
+
+const FUNCTIONS: [&str; 14] = [
+    "AddRecord(note)",
+    "AddRecord(imaging)",
+    "AddRecord(lab)",
+    "ReadRecord",
+    "ListRecords",
+    "SearchRecords",
+    "PatientHistory",
+    "UpdateRecord",
+    "DeleteRecord",
+    "VerifyPrescription",
+    "DispensePrescription",
+    "AuditTrail",
+    "SearchPatients",
+    "SetStanding",
+];
+
+/// Expected status per function, in the order of [`FUNCTIONS`].
+fn expected(who: &str) -> [u16; 14] {
+    match who {
+        //                    note imag lab  read list srch hist upd  del  vrfy disp audt spat stnd
+        "attending doctor" => [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 200, 403],
+        "other doctor" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403],
+        "consented doctor" => [403, 403, 403, 200, 200, 200, 200, 403, 403, 200, 403, 403, 200, 403],
+        "the patient" => [403, 403, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 200, 403],
+        "another patient" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403],
+        "radiologist" => [403, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        "lab tester" => [403, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        "pharmacist" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403],
+        "regulator" => [403, 403, 403, 403, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403],
+        "admin" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200],
+        "no role" => [403; 14],
+        other => unreachable!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn permission_matrix_for_records_prescriptions_history_search_audit_admin_erasure() {
+    let w = w();
+    let doctor = w.id("attending doctor");
+    let details = json!({"name": "Jane Doe", "birthDate": "1984-03-17", "sex": "female"});
+    assert_eq!(w.call(doctor, &["RegisterPatient", "P-0001"], Some(("patient", details))).await.response.status, 200);
+    let consented = fabric_shim::ClientIdentity::from_creator(&w.id("consented doctor").creator()).unwrap();
+    let grantee = json!({"kind": "doctor", "person": {"id": consented.id(), "msp": consented.msp_id()}}).to_string();
+    let out = w.call(w.id("the patient"), &["GrantConsent", "P-0001", &grantee, "read", "null"], None).await;
+    assert_eq!(out.response.status, 200, "{}", out.response.message);
+    let note = w.record(json!({"kind": "clinicalNote", "text": "note"})).await;
+    let outsider = json!({"id": "b3V0c2lkZXI=", "msp": "HospitalAMSP"}).to_string();
+
+    let mut checked = 0;
+    for (who, id) in &w.people {
+        let row = expected(who);
+        for (col, function) in FUNCTIONS.iter().enumerate() {
+            let out = match *function {
+                "AddRecord(note)" => {
+                    w.call(
+                        id,
+                        &["AddRecord", "P-0001"],
+                        Some(("record", json!({"body": {"kind": "clinicalNote", "text": "x"}}))),
+                    )
+                    .await
+                }
+                "AddRecord(imaging)" => {
+                    w.call(
+                        id,
+                        &["AddRecord", "P-0001"],
+                        Some(("record", json!({"body": {"kind": "imagingReport", "modality": "CT"}}))),
+                    )
+                    .await
+                }
+                "AddRecord(lab)" => {
+                    w.call(
+                        id,
+                        &["AddRecord", "P-0001"],
+                        Some(("record", json!({"body": {"kind": "labReport", "test": "CBC"}}))),
+                    )
+                    .await
+                }
+                "ReadRecord" => {
+                    w.call(id, &["OpenAccess", "P-0001", "matrix"], None).await;
+                    w.call(id, &["ReadRecord", "P-0001", &note], None).await
+                }
+                "ListRecords" => w.call(id, &["ListRecords", "P-0001", "all", "10", ""], None).await,
+                "SearchRecords" => {
+                    w.call(id, &["SearchRecords", "P-0001", r#"{"kind":"clinicalNote"}"#, "10", ""], None).await
+                }
+                "PatientHistory" => w.call(id, &["PatientHistory", "P-0001"], None).await,
+                "UpdateRecord" => {
+                    let fresh = w.record(json!({"kind": "clinicalNote", "text": "to update"})).await;
+                    let body = json!({"body": {"kind": "clinicalNote", "text": "updated"}});
+                    w.call(id, &["UpdateRecord", "P-0001", &fresh], Some(("record", body))).await
+                }
+                "DeleteRecord" => {
+                    let fresh = w.record(json!({"kind": "clinicalNote", "text": "to delete"})).await;
+                    w.call(id, &["DeleteRecord", "P-0001", &fresh, "matrix"], None).await
+                }
+                "VerifyPrescription" => {
+                    let rx = w.record(prescription()).await;
+                    w.call(id, &["VerifyPrescription", &rx, &prescription_hash()], None).await
+                }
+                "DispensePrescription" => {
+                    let rx = w.record(prescription()).await;
+                    w.call(id, &["DispensePrescription", &rx, &prescription_hash()], None).await
+                }
+                "AuditTrail" => w.call(id, &["AuditTrail", "P-0001"], None).await,
+                "SearchPatients" => w.call(id, &["SearchPatients", r#"{"name":"jane"}"#, "10", ""], None).await,
+                "SetStanding" => w.call(id, &["SetStanding", &outsider, "true", "matrix"], None).await,
+                other => unreachable!("{other}"),
+            };
+            assert_eq!(out.response.status as u16, row[col], "{who} / {function}: {}", out.response.message);
+            checked += 1;
+        }
+    }
+
+    // Erasure last, since it is final: only the patient.
+    for (who, id) in &w.people {
+        if *who == "the patient" {
+            continue;
+        }
+        let out = w.call(id, &["RequestErasure", "P-0001"], None).await;
+        assert_eq!(out.response.status, 403, "{who} / RequestErasure: {}", out.response.message);
+        checked += 1;
+    }
+    let out = w.call(w.id("the patient"), &["RequestErasure", "P-0001"], None).await;
+    assert_eq!(out.response.status, 200, "{}", out.response.message);
+    assert_eq!(checked + 1, 11 * 15);
+}
