@@ -56,6 +56,7 @@ pub fn router() -> std::result::Result<Router, fabric_shim::Error> {
         .submit("UpdateRecord", &["patientId", "recordId"], records::update)
         .submit("DeleteRecord", &["patientId", "recordId", "reason"], records::delete)
         .evaluate("ReadRecord", &["patientId", "recordId"], records::read)
+        .evaluate("VerifyRecord", &["patientId", "recordId", "version"], records::verify)
         .evaluate("ListRecords", &["patientId", "kind", "pageSize", "bookmark"], records::list)
         .evaluate("VerifyPrescription", &["recordId", "hash"], records::verify_prescription)
         .submit("DispensePrescription", &["recordId", "hash"], records::dispense)

@@ -549,3 +549,30 @@ pub(crate) async fn search_records(
     }
     Ok(RecordPage { records, bookmark: next })
 }
+
+/// Whether the private copy of a record version matches its hash on the ledger.
+pub(crate) async fn verify(
+    stub: Stub,
+    (id, record_id, version): (PatientId, String, u32),
+) -> Result<crate::patients::Verification> {
+    let caller = Caller::load(&stub).await?;
+    let now = stub.tx_timestamp()?.seconds;
+    let patient = patient_for(&stub, &id, "verifying").await?;
+    if grounds(&stub, &patient, &caller, Scope::Read, now).await?.is_none() {
+        return Err(forbidden("verifying", &id));
+    }
+    let meta = store::record(&stub, &id, &record_id)
+        .await?
+        .ok_or_else(|| EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")))?;
+    let ledger_hash = meta
+        .hashes
+        .get((version as usize).wrapping_sub(1))
+        .cloned()
+        .ok_or_else(|| EhrError::bad("version", format!("must be 1..={}", meta.version)))?;
+    let private_hash = match store::private_record(&stub, &id, &record_id, version).await? {
+        Some(p) => Some(store::record_hash(&p)?),
+        None => None,
+    };
+    let matches = private_hash.as_deref() == Some(ledger_hash.as_str());
+    Ok(crate::patients::Verification { patient_id: id, version, ledger_hash, private_hash, matches })
+}

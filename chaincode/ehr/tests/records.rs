@@ -245,3 +245,27 @@ async fn record_bad_input_names_the_field_and_writes_nothing() {
     assert!(out.response.message.contains("pageSize"));
     assert_eq!(w.mock.ledger().public_state(), before);
 }
+
+#[tokio::test]
+async fn verify_record_detects_a_changed_private_copy() {
+    let w = w();
+    ok(&w.with(&w.a1, &["RegisterPatient", "P-0001"], "patient", patient_details()).await);
+    let id = ok(&w.with(&w.radiologist, &["AddRecord", "P-0001"], "record", ct_report()).await)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = ok(&w.call(&w.a1, &["VerifyRecord", "P-0001", &id, "1"]).await);
+    assert_eq!(v["matches"], true);
+    let key = format!("\u{0}ehr.record.version\u{0}P-0001\u{0}{id}\u{0}{:010}\u{0}", 1);
+    let mut stored: Value =
+        serde_json::from_slice(&w.mock.ledger().private_data("patientData", &key).unwrap()).unwrap();
+    stored["body"]["text"] = json!("tampered");
+    let mut sim = w.mock.ledger().begin(10);
+    sim.put_state("patientData", &key, stored.to_string().into_bytes()).unwrap();
+    sim.commit("tamper", None).unwrap();
+    let v = ok(&w.call(&w.a1, &["VerifyRecord", "P-0001", &id, "1"]).await);
+    assert_eq!(v["matches"], false);
+    assert_ne!(v["ledgerHash"], v["privateHash"]);
+    assert_eq!(w.call(&w.a1, &["VerifyRecord", "P-0001", &id, "2"]).await.response.status, 400);
+    assert_eq!(w.call(&w.pharmacist, &["VerifyRecord", "P-0001", &id, "1"]).await.response.status, 403);
+}

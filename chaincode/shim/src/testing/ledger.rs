@@ -102,6 +102,11 @@ impl MemoryLedger {
         lock(&self.state).map(|s| s.public.clone()).unwrap_or_default()
     }
 
+    /// Every committed key and value of one private data collection, sorted by key.
+    pub fn private_state(&self, collection: &str) -> BTreeMap<String, Vec<u8>> {
+        lock(&self.state).ok().and_then(|s| s.private.get(collection).cloned()).unwrap_or_default()
+    }
+
     /// Number of transactions committed so far.
     pub fn committed_transactions(&self) -> u64 {
         lock(&self.state).map(|s| s.committed_txs).unwrap_or(0)
