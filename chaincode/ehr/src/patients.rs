@@ -244,17 +244,26 @@ pub(crate) async fn verify(stub: Stub, (id, version): (PatientId, u32)) -> Resul
     if grounds(&stub, &record, &caller, Scope::Read, now).await?.is_none() {
         return Err(forbidden("verifying", &id));
     }
-    let ledger_hash = record
-        .hashes
-        .get((version as usize).wrapping_sub(1))
-        .cloned()
-        .ok_or_else(|| EhrError::bad("version", format!("must be 1..={}", record.version)))?;
     let private_hash = match store::private(&stub, &id, version).await? {
         Some(p) => Some(store::version_hash(&p)?),
         None => None,
     };
+    verification(id, version, &record.hashes, private_hash)
+}
+
+/// Compares the hash of a version's private copy (if held) with the ledger's.
+pub(crate) fn verification(
+    patient_id: PatientId,
+    version: u32,
+    hashes: &[String],
+    private_hash: Option<String>,
+) -> Result<Verification> {
+    let ledger_hash = hashes
+        .get((version as usize).wrapping_sub(1))
+        .cloned()
+        .ok_or_else(|| EhrError::bad("version", format!("must be 1..={}", hashes.len())))?;
     let matches = private_hash.as_deref() == Some(ledger_hash.as_str());
-    Ok(Verification { patient_id: id, version, ledger_hash, private_hash, matches })
+    Ok(Verification { patient_id, version, ledger_hash, private_hash, matches })
 }
 
 /// The patient grants a doctor or a whole organisation access.

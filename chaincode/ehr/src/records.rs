@@ -564,15 +564,9 @@ pub(crate) async fn verify(
     let meta = store::record(&stub, &id, &record_id)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")))?;
-    let ledger_hash = meta
-        .hashes
-        .get((version as usize).wrapping_sub(1))
-        .cloned()
-        .ok_or_else(|| EhrError::bad("version", format!("must be 1..={}", meta.version)))?;
     let private_hash = match store::private_record(&stub, &id, &record_id, version).await? {
         Some(p) => Some(store::record_hash(&p)?),
         None => None,
     };
-    let matches = private_hash.as_deref() == Some(ledger_hash.as_str());
-    Ok(crate::patients::Verification { patient_id: id, version, ledger_hash, private_hash, matches })
+    crate::patients::verification(id, version, &meta.hashes, private_hash)
 }

@@ -2,7 +2,10 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fabric_shim::Timestamp;
-use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+mod common;
+
+use common::{ok, person};
+use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef";
@@ -21,25 +24,17 @@ struct W {
 }
 
 fn w() -> W {
-    let a = TestCa::new("HospitalA").unwrap();
-    let b = TestCa::new("HospitalB").unwrap();
-    let who =
-        |ca: &TestCa, msp: &str, n: &str, attrs: &[(&str, &str)]| ca.identity(msp, n, attrs, &["client"]).unwrap();
+    let orgs = common::Orgs::new();
     W {
         mock: MockStub::new("ehr"),
         router: ehr_chaincode::router().unwrap(),
-        a1: who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")]),
-        a2: who(&a, "HospitalAMSP", "doctor2", &[("role", "doctor")]),
-        admin_a: who(&a, "HospitalAMSP", "admin1", &[("role", "admin")]),
-        admin_b: who(&b, "HospitalBMSP", "admin1", &[("role", "admin")]),
-        regulator: who(&b, "RegulatorMSP", "regulator1", &[("role", "regulator")]),
-        patient: who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
+        a1: orgs.hospital_a("doctor1", &[("role", "doctor")]),
+        a2: orgs.hospital_a("doctor2", &[("role", "doctor")]),
+        admin_a: orgs.hospital_a("admin1", &[("role", "admin")]),
+        admin_b: orgs.hospital_b("admin1", &[("role", "admin")]),
+        regulator: orgs.regulator("regulator1", &[("role", "regulator")]),
+        patient: orgs.hospital_a("patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
     }
-}
-
-fn ok(out: &TxOutcome) -> Value {
-    assert_eq!(out.response.status, 200, "{}", out.response.message);
-    serde_json::from_slice(&out.response.payload).unwrap()
 }
 
 impl W {
@@ -51,10 +46,6 @@ impl W {
         }
         self.mock.invoke(&self.router, call).await
     }
-    fn person(&self, who: &TestIdentity) -> Value {
-        let id = fabric_shim::ClientIdentity::from_creator(&who.creator()).unwrap();
-        json!({"id": id.id(), "msp": id.msp_id()})
-    }
 }
 
 fn details(name: &str) -> Value {
@@ -65,7 +56,7 @@ fn details(name: &str) -> Value {
 async fn history_says_who_changed_what_when_and_how_it_looked() {
     let w = w();
     ok(&w.at(&w.a1, 0, &["RegisterPatient", "P-0001"], Some(("patient", details("Jane Doe")))).await);
-    let a2 = w.person(&w.a2).to_string();
+    let a2 = person(&w.a2).to_string();
     ok(&w.at(&w.a1, 1, &["AddAttendingDoctor", "P-0001", &a2], None).await);
     ok(&w.at(&w.a2, 2, &["UpdatePatient", "P-0001"], Some(("patient", details("Jane Q. Doe")))).await);
 
@@ -73,9 +64,9 @@ async fn history_says_who_changed_what_when_and_how_it_looked() {
     let h = ok(&w.at(&w.regulator, 3, &["PatientHistory", "P-0001"], None).await);
     let h = h.as_array().unwrap();
     assert_eq!(h.len(), 3, "{h:?}");
-    assert_eq!(h[0]["meta"]["updated"]["actor"], w.person(&w.a2), "newest first");
+    assert_eq!(h[0]["meta"]["updated"]["actor"], person(&w.a2), "newest first");
     assert_eq!(h[0]["at"], T0 + 2 * DAY);
-    assert_eq!(h[2]["meta"]["created"]["actor"], w.person(&w.a1));
+    assert_eq!(h[2]["meta"]["created"]["actor"], person(&w.a1));
     assert!(h.iter().all(|v| v["content"].is_null()), "no content without an open window");
 
     // With one: what each version looked like.
@@ -154,13 +145,13 @@ async fn records_by_kind_date_range_and_code_prefix() {
 async fn admins_suspend_their_own_identities_only() {
     let w = w();
     ok(&w.at(&w.a1, 0, &["RegisterPatient", "P-0001"], Some(("patient", details("Jane Doe")))).await);
-    let a1 = w.person(&w.a1).to_string();
+    let a1 = person(&w.a1).to_string();
     let out = w.at(&w.admin_b, 1, &["SetStanding", &a1, "true", "not ours"], None).await;
     assert_eq!(out.response.status, 403, "another organisation's admin");
     let out = w.at(&w.a2, 1, &["SetStanding", &a1, "true", "colleague"], None).await;
     assert_eq!(out.response.status, 403, "doctors are not admins");
     let s = ok(&w.at(&w.admin_a, 1, &["SetStanding", &a1, "true", "licence under review"], None).await);
-    assert_eq!(s["stamp"]["actor"], w.person(&w.admin_a));
+    assert_eq!(s["stamp"]["actor"], person(&w.admin_a));
 
     let out = w.at(&w.a1, 2, &["OpenAccess", "P-0001", "consultation"], None).await;
     assert_eq!(out.response.status, 403);
@@ -171,7 +162,7 @@ async fn admins_suspend_their_own_identities_only() {
     // Admins read no patient data.
     let out = w.at(&w.admin_a, 4, &["OpenAccess", "P-0001", "curious"], None).await;
     assert_eq!(ok(&out)["granted"], false);
-    let me = w.person(&w.admin_a).to_string();
+    let me = person(&w.admin_a).to_string();
     let out = w.at(&w.admin_a, 4, &["SetStanding", &me, "true", "oops"], None).await;
     assert_eq!(out.response.status, 400);
 }

@@ -3,7 +3,9 @@
 //! consented / neither. (Patients, consent and access: `patients.rs`.)
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+mod common;
+
+use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "1212121212121212121212121212121212121212121212121212121212121212";
@@ -15,23 +17,19 @@ struct W {
 }
 
 fn w() -> W {
-    let a = TestCa::new("HospitalA").unwrap();
-    let b = TestCa::new("HospitalB").unwrap();
-    let r = TestCa::new("Regulator").unwrap();
-    let who =
-        |ca: &TestCa, msp: &str, n: &str, attrs: &[(&str, &str)]| ca.identity(msp, n, attrs, &["client"]).unwrap();
+    let orgs = common::Orgs::new();
     let people = vec![
-        ("attending doctor", who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")])),
-        ("other doctor", who(&a, "HospitalAMSP", "doctor2", &[("role", "doctor")])),
-        ("consented doctor", who(&b, "HospitalBMSP", "doctor1", &[("role", "doctor")])),
-        ("the patient", who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")])),
-        ("another patient", who(&a, "HospitalAMSP", "patient2", &[("role", "patient"), ("patient_id", "P-0002")])),
-        ("radiologist", who(&a, "HospitalAMSP", "radiologist1", &[("role", "radiologist")])),
-        ("lab tester", who(&a, "HospitalAMSP", "lab1", &[("role", "lab")])),
-        ("pharmacist", who(&b, "HospitalBMSP", "pharmacist1", &[("role", "pharmacist")])),
-        ("regulator", who(&r, "RegulatorMSP", "regulator1", &[("role", "regulator")])),
-        ("admin", who(&a, "HospitalAMSP", "admin1", &[("role", "admin")])),
-        ("no role", who(&a, "HospitalAMSP", "visitor", &[])),
+        ("attending doctor", orgs.hospital_a("doctor1", &[("role", "doctor")])),
+        ("other doctor", orgs.hospital_a("doctor2", &[("role", "doctor")])),
+        ("consented doctor", orgs.hospital_b("doctor1", &[("role", "doctor")])),
+        ("the patient", orgs.hospital_a("patient1", &[("role", "patient"), ("patient_id", "P-0001")])),
+        ("another patient", orgs.hospital_a("patient2", &[("role", "patient"), ("patient_id", "P-0002")])),
+        ("radiologist", orgs.hospital_a("radiologist1", &[("role", "radiologist")])),
+        ("lab tester", orgs.hospital_a("lab1", &[("role", "lab")])),
+        ("pharmacist", orgs.hospital_b("pharmacist1", &[("role", "pharmacist")])),
+        ("regulator", orgs.regulator("regulator1", &[("role", "regulator")])),
+        ("admin", orgs.hospital_a("admin1", &[("role", "admin")])),
+        ("no role", orgs.hospital_a("visitor", &[])),
     ];
     W { mock: MockStub::new("ehr"), router: ehr_chaincode::router().unwrap(), people }
 }

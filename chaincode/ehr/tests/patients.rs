@@ -2,7 +2,10 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fabric_shim::Router;
-use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+mod common;
+
+use common::person;
+use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const NAME: &str = "Jane Quimby-Doe";
@@ -26,26 +29,21 @@ struct World {
 }
 
 fn world() -> World {
-    let a = TestCa::new("HospitalA").unwrap();
-    let b = TestCa::new("HospitalB").unwrap();
-    let r = TestCa::new("Regulator").unwrap();
-    let who = |ca: &TestCa, msp: &str, name: &str, attrs: &[(&str, &str)]| {
-        ca.identity(msp, name, attrs, &["client"]).unwrap()
-    };
+    let orgs = common::Orgs::new();
     World {
         mock: MockStub::new("ehr"),
         router: ehr_chaincode::router().unwrap(),
-        doctor_a1: who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")]),
-        doctor_a2: who(&a, "HospitalAMSP", "doctor2", &[("role", "doctor")]),
-        doctor_b1: who(&b, "HospitalBMSP", "doctor1", &[("role", "doctor")]),
-        patient: who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
-        other_patient: who(&a, "HospitalAMSP", "patient2", &[("role", "patient"), ("patient_id", "P-0002")]),
-        radiologist: who(&a, "HospitalAMSP", "radiologist1", &[("role", "radiologist")]),
-        lab: who(&a, "HospitalAMSP", "lab1", &[("role", "lab")]),
-        pharmacist: who(&a, "HospitalAMSP", "pharmacist1", &[("role", "pharmacist")]),
-        regulator: who(&r, "RegulatorMSP", "regulator1", &[("role", "regulator")]),
-        admin: who(&a, "HospitalAMSP", "admin1", &[("role", "admin")]),
-        nobody: who(&a, "HospitalAMSP", "visitor", &[]),
+        doctor_a1: orgs.hospital_a("doctor1", &[("role", "doctor")]),
+        doctor_a2: orgs.hospital_a("doctor2", &[("role", "doctor")]),
+        doctor_b1: orgs.hospital_b("doctor1", &[("role", "doctor")]),
+        patient: orgs.hospital_a("patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
+        other_patient: orgs.hospital_a("patient2", &[("role", "patient"), ("patient_id", "P-0002")]),
+        radiologist: orgs.hospital_a("radiologist1", &[("role", "radiologist")]),
+        lab: orgs.hospital_a("lab1", &[("role", "lab")]),
+        pharmacist: orgs.hospital_a("pharmacist1", &[("role", "pharmacist")]),
+        regulator: orgs.regulator("regulator1", &[("role", "regulator")]),
+        admin: orgs.hospital_a("admin1", &[("role", "admin")]),
+        nobody: orgs.hospital_a("visitor", &[]),
     }
 }
 
@@ -70,16 +68,11 @@ impl World {
         self.mock.invoke(&self.router, call).await
     }
 
-    fn person(&self, who: &TestIdentity) -> Value {
-        let id = fabric_shim::ClientIdentity::from_creator(&who.creator()).unwrap();
-        json!({"id": id.id(), "msp": id.msp_id()})
-    }
-
     /// P-0001 registered by doctor A1; doctor B1 has read consent.
     async fn registered(self) -> Self {
         let out = self.call_with_patient(&self.doctor_a1, &["RegisterPatient", "P-0001"], NAME).await;
         assert_eq!(out.response.status, 200, "{}", out.response.message);
-        let grantee = json!({"kind": "doctor", "person": self.person(&self.doctor_b1)}).to_string();
+        let grantee = json!({"kind": "doctor", "person": person(&self.doctor_b1)}).to_string();
         let out = self.call(&self.patient, &["GrantConsent", "P-0001", &grantee, "read", "null"]).await;
         assert_eq!(out.response.status, 200, "{}", out.response.message);
         self
@@ -144,7 +137,7 @@ async fn consent_gives_and_revocation_takes_away() {
     assert_eq!(entry["basis"], "consent");
     assert_eq!(body(&w.call(&w.doctor_b1, &["ReadPatient", "P-0001"]).await)["details"]["name"], NAME);
 
-    let grantee = json!({"kind": "doctor", "person": w.person(&w.doctor_b1)}).to_string();
+    let grantee = json!({"kind": "doctor", "person": person(&w.doctor_b1)}).to_string();
     let revoked = body(&w.call(&w.patient, &["RevokeConsent", "P-0001", &grantee]).await);
     assert!(revoked["revoked"].is_object());
     // The window is still open, but its grounds are gone.
@@ -176,14 +169,14 @@ async fn attending_doctors_alone_change_the_patient() {
     let w = world().registered().await;
     let out = w.call_with_patient(&w.doctor_a2, &["UpdatePatient", "P-0001"], "X").await;
     assert_eq!(out.response.status, 403);
-    let a2 = w.person(&w.doctor_a2).to_string();
+    let a2 = person(&w.doctor_a2).to_string();
     let out = w.call(&w.doctor_b1, &["AddAttendingDoctor", "P-0001", &a2]).await;
     assert_eq!(out.response.status, 403, "consent to read does not make an attending doctor");
     body(&w.call(&w.doctor_a1, &["AddAttendingDoctor", "P-0001", &a2]).await);
     let rec = body(&w.call_with_patient(&w.doctor_a2, &["UpdatePatient", "P-0001"], "Jane Doe").await);
-    assert_eq!(rec["updated"]["actor"], w.person(&w.doctor_a2));
+    assert_eq!(rec["updated"]["actor"], person(&w.doctor_a2));
     assert_eq!(rec["updated"]["role"], "doctor");
-    assert_eq!(rec["created"]["actor"], w.person(&w.doctor_a1));
+    assert_eq!(rec["created"]["actor"], person(&w.doctor_a1));
 }
 
 #[tokio::test]
@@ -259,7 +252,7 @@ async fn patient_data_never_reaches_public_state_or_events() {
     let ev: Value = serde_json::from_str(&events[0]).unwrap();
     assert_eq!(ev["action"], "accessed");
     assert_eq!(ev["patientId"], "P-0001");
-    assert_eq!(ev["actor"], w.person(&w.doctor_a1));
+    assert_eq!(ev["actor"], person(&w.doctor_a1));
 }
 
 #[tokio::test]

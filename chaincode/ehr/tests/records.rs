@@ -2,7 +2,10 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ehr_chaincode::model::{PrivateRecord, RecordBody};
-use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+mod common;
+
+use common::{ok, person};
+use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "abababababababababababababababababababababababababababababababab";
@@ -21,28 +24,19 @@ struct W {
 }
 
 fn w() -> W {
-    let a = TestCa::new("HospitalA").unwrap();
-    let b = TestCa::new("HospitalB").unwrap();
-    let r = TestCa::new("Regulator").unwrap();
-    let who =
-        |ca: &TestCa, msp: &str, n: &str, attrs: &[(&str, &str)]| ca.identity(msp, n, attrs, &["client"]).unwrap();
+    let orgs = common::Orgs::new();
     W {
         mock: MockStub::new("ehr"),
         router: ehr_chaincode::router().unwrap(),
-        a1: who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")]),
-        a2: who(&a, "HospitalAMSP", "doctor2", &[("role", "doctor")]),
-        b1: who(&b, "HospitalBMSP", "doctor1", &[("role", "doctor")]),
-        patient: who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
-        radiologist: who(&a, "HospitalAMSP", "radiologist1", &[("role", "radiologist")]),
-        radiologist_b: who(&b, "HospitalBMSP", "radiologist1", &[("role", "radiologist")]),
-        pharmacist: who(&b, "HospitalBMSP", "pharmacist1", &[("role", "pharmacist")]),
-        regulator: who(&r, "RegulatorMSP", "regulator1", &[("role", "regulator")]),
+        a1: orgs.hospital_a("doctor1", &[("role", "doctor")]),
+        a2: orgs.hospital_a("doctor2", &[("role", "doctor")]),
+        b1: orgs.hospital_b("doctor1", &[("role", "doctor")]),
+        patient: orgs.hospital_a("patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
+        radiologist: orgs.hospital_a("radiologist1", &[("role", "radiologist")]),
+        radiologist_b: orgs.hospital_b("radiologist1", &[("role", "radiologist")]),
+        pharmacist: orgs.hospital_b("pharmacist1", &[("role", "pharmacist")]),
+        regulator: orgs.regulator("regulator1", &[("role", "regulator")]),
     }
-}
-
-fn ok(out: &TxOutcome) -> Value {
-    assert_eq!(out.response.status, 200, "{}", out.response.message);
-    serde_json::from_slice(&out.response.payload).unwrap()
 }
 
 impl W {
@@ -55,10 +49,6 @@ impl W {
             .transient(field, value.to_string().into_bytes())
             .transient("salt", SALT.as_bytes().to_vec());
         self.mock.invoke(&self.router, call).await
-    }
-    fn person(&self, who: &TestIdentity) -> Value {
-        let id = fabric_shim::ClientIdentity::from_creator(&who.creator()).unwrap();
-        json!({"id": id.id(), "msp": id.msp_id()})
     }
 }
 
@@ -103,7 +93,7 @@ async fn the_core_scenario() {
     assert_eq!(out.response.status, 403, "radiologists attach imaging reports only");
 
     // The patient grants a HospitalB doctor read access; they read; revocation ends it.
-    let grantee = json!({"kind": "doctor", "person": w.person(&w.b1)}).to_string();
+    let grantee = json!({"kind": "doctor", "person": person(&w.b1)}).to_string();
     ok(&w.call(&w.patient, &["GrantConsent", "P-0001", &grantee, "read", "null"]).await);
     ok(&w.call(&w.b1, &["OpenAccess", "P-0001", "second opinion"]).await);
     let view = ok(&w.call(&w.b1, &["ReadRecord", "P-0001", diagnosis["id"].as_str().unwrap()]).await);
@@ -128,7 +118,7 @@ async fn the_core_scenario() {
     let check = ok(&w.call(&w.pharmacist, &["VerifyPrescription", &rx_id, &hash]).await);
     assert_eq!(check["matches"], true);
     assert_eq!(check["status"]["status"], "active");
-    assert_eq!(check["status"]["prescribed"]["actor"], w.person(&w.a1));
+    assert_eq!(check["status"]["prescribed"]["actor"], person(&w.a1));
     assert!(check.to_string().find("Jane").is_none() && check.to_string().find("amoxicillin").is_none());
     let forged = ok(&w.call(&w.pharmacist, &["VerifyPrescription", &rx_id, &"00".repeat(32)]).await);
     assert_eq!(forged["matches"], false);
@@ -198,7 +188,7 @@ async fn records_are_versioned_and_deleted_as_tombstones() {
 
     let deleted = ok(&w.call(&w.a1, &["DeleteRecord", "P-0001", &id, "entered for the wrong patient"]).await);
     assert_eq!(deleted["deleted"]["reason"], "entered for the wrong patient");
-    assert_eq!(deleted["deleted"]["stamp"]["actor"], w.person(&w.a1));
+    assert_eq!(deleted["deleted"]["stamp"]["actor"], person(&w.a1));
     ok(&w.call(&w.a1, &["OpenAccess", "P-0001", "check"]).await);
     let out = w.call(&w.a1, &["ReadRecord", "P-0001", &id]).await;
     assert_eq!(out.response.status, 404);

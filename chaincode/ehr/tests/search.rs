@@ -1,7 +1,9 @@
 //! Searching for patients with incomplete information, on the mock stub (LevelDB semantics).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+mod common;
+
+use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
@@ -16,17 +18,14 @@ struct W {
 }
 
 fn w() -> W {
-    let a = TestCa::new("HospitalA").unwrap();
-    let b = TestCa::new("HospitalB").unwrap();
-    let who =
-        |ca: &TestCa, msp: &str, n: &str, attrs: &[(&str, &str)]| ca.identity(msp, n, attrs, &["client"]).unwrap();
+    let orgs = common::Orgs::new();
     W {
         mock: MockStub::new("ehr"),
         router: ehr_chaincode::router().unwrap(),
-        a1: who(&a, "HospitalAMSP", "doctor1", &[("role", "doctor")]),
-        b1: who(&b, "HospitalBMSP", "doctor1", &[("role", "doctor")]),
-        patient: who(&a, "HospitalAMSP", "patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
-        regulator: who(&b, "RegulatorMSP", "regulator1", &[("role", "regulator")]),
+        a1: orgs.hospital_a("doctor1", &[("role", "doctor")]),
+        b1: orgs.hospital_b("doctor1", &[("role", "doctor")]),
+        patient: orgs.hospital_a("patient1", &[("role", "patient"), ("patient_id", "P-0001")]),
+        regulator: orgs.regulator("regulator1", &[("role", "regulator")]),
     }
 }
 
