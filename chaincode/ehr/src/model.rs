@@ -491,6 +491,28 @@ pub enum RecordKind {
     ClinicalNote,
 }
 
+impl RecordKind {
+    const ALL: [(Self, &'static str); 7] = [
+        (Self::Diagnosis, "diagnosis"),
+        (Self::Prescription, "prescription"),
+        (Self::Allergy, "allergy"),
+        (Self::SideEffect, "sideEffect"),
+        (Self::LabReport, "labReport"),
+        (Self::ImagingReport, "imagingReport"),
+        (Self::ClinicalNote, "clinicalNote"),
+    ];
+
+    /// The kind's name, as in JSON and in index keys.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(k, _)| *k == self).map(|(_, n)| *n).unwrap_or_default()
+    }
+
+    /// The kind called `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
 /// A file stored off-chain, content-addressed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

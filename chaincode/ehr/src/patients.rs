@@ -216,7 +216,7 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
 pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<PatientView> {
     let caller = Caller::load(&stub).await?;
     let now = stub.tx_timestamp()?.seconds;
-    let open = store::window(&stub, &id, &caller.person).await?.is_some_and(|until| now < until);
+    let open = store::window_open(&stub, &id, &caller.person, now).await?;
     if !open {
         return Err(forbidden("open an access window (OpenAccess) before reading", &id));
     }

@@ -238,7 +238,7 @@ pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, Stri
 pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordView> {
     let caller = Caller::load(&stub).await?;
     let now = stub.tx_timestamp()?.seconds;
-    let open = store::window(&stub, &id, &caller.person).await?.is_some_and(|until| now < until);
+    let open = store::window_open(&stub, &id, &caller.person, now).await?;
     let patient = patient_for(&stub, &id, "reading").await?;
     if !open || grounds(&stub, &patient, &caller, Scope::Read, now).await?.is_none() {
         return Err(forbidden("open an access window (OpenAccess) before reading", &id));
@@ -251,37 +251,21 @@ pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Re
     Ok(RecordView { body: private.body, attachments: private.attachments, verified, meta })
 }
 
-/// A page of a patient's record metadata, by kind (`all` for every kind), deleted ones hidden.
+/// A page of a patient's record metadata, by kind (`all` for every kind), deleted
+/// ones hidden: [`search_records`] with only a kind.
 pub(crate) async fn list(
     stub: Stub,
     (id, kind, page_size, bookmark): (PatientId, String, i32, String),
 ) -> Result<RecordPage> {
-    let caller = Caller::load(&stub).await?;
-    let now = stub.tx_timestamp()?.seconds;
-    let patient = patient_for(&stub, &id, "listing records of").await?;
-    let regulator = caller.role == Role::Regulator;
-    if !regulator && grounds(&stub, &patient, &caller, Scope::Read, now).await?.is_none() {
-        return Err(forbidden("listing records of", &id));
-    }
     let kind = match kind.as_str() {
         "all" => None,
-        k => {
-            serde_json::from_value::<RecordKind>(serde_json::Value::String(k.to_owned()))
-                .map_err(|_| EhrError::bad("kind", "must be all or a record kind such as diagnosis, prescription"))?;
-            Some(k)
-        }
+        k => Some(
+            RecordKind::parse(k)
+                .ok_or_else(|| EhrError::bad("kind", "must be all or a record kind such as diagnosis, prescription"))?,
+        ),
     };
-    if !(1..=100).contains(&page_size) {
-        return Err(EhrError::bad("pageSize", "must be 1-100"));
-    }
-    let (ids, bookmark) = store::record_ids(&stub, &id, kind, page_size, &bookmark).await?;
-    let mut records = Vec::with_capacity(ids.len());
-    for rid in ids {
-        if let Some(meta) = store::record(&stub, &id, &rid).await?.filter(|m| m.deleted.is_none()) {
-            records.push(meta);
-        }
-    }
-    Ok(RecordPage { records, bookmark })
+    let page_size = u32::try_from(page_size).map_err(|_| EhrError::bad("pageSize", "must be 1-100"))?;
+    search_records(stub, (id, RecordQuery { kind, ..RecordQuery::default() }, page_size, bookmark)).await
 }
 
 /// A pharmacist checks a prescription against the hash of the copy they hold.
@@ -372,8 +356,7 @@ pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<A
         lines.push(line("erased", None, s, String::new()));
     }
     for meta in store::records(&stub, &id).await? {
-        let kind = serde_json::to_value(meta.kind)?.as_str().unwrap_or_default().to_owned();
-        lines.push(line("recordAdded", Some(&meta.id), &meta.created, kind.clone()));
+        lines.push(line("recordAdded", Some(&meta.id), &meta.created, meta.kind.as_str().to_owned()));
         if meta.updated != meta.created {
             lines.push(line("recordUpdated", Some(&meta.id), &meta.updated, format!("version {}", meta.version)));
         }
@@ -416,7 +399,7 @@ pub struct Version<M, C> {
 }
 
 async fn may_see_content(stub: &Stub, caller: &Caller, patient: &PatientRecord, now: i64) -> Result<bool> {
-    let open = store::window(stub, &patient.id, &caller.person).await?.is_some_and(|until| now < until);
+    let open = store::window_open(stub, &patient.id, &caller.person, now).await?;
     Ok(open && patient.erased.is_none() && grounds(stub, patient, caller, Scope::Read, now).await?.is_some())
 }
 
@@ -508,13 +491,9 @@ pub(crate) async fn search_records(
     if prefix.is_some() && caller.role == Role::Regulator {
         return Err(EhrError::Forbidden("diagnosis codes are patient data; regulators see metadata only".into()));
     }
-    let kind = match query.kind {
-        Some(k) => Some(serde_json::to_value(k)?.as_str().unwrap_or_default().to_owned()),
-        None => None,
-    };
     let mut records = Vec::new();
     let mut next = String::new();
-    for (k, at, rid) in store::record_index(&stub, &id, kind.as_deref()).await? {
+    for (k, at, rid) in store::record_index(&stub, &id, query.kind.map(RecordKind::as_str)).await? {
         let position = format!("{k}|{at:012}|{rid}");
         if !bookmark.is_empty() && position.as_str() <= bookmark.as_str() {
             continue;
@@ -535,13 +514,7 @@ pub(crate) async fn search_records(
         if records.len() == page_size as usize {
             next = records
                 .last()
-                .map(|m: &RecordMeta| {
-                    let k = serde_json::to_value(m.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    format!("{k}|{:012}|{}", m.created.at, m.id)
-                })
+                .map(|m: &RecordMeta| format!("{}|{:012}|{}", m.kind.as_str(), m.created.at, m.id))
                 .unwrap_or_default();
             break;
         }

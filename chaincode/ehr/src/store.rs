@@ -114,10 +114,12 @@ pub async fn put_access(stub: &Stub, entry: &AccessEntry) -> Result<()> {
     Ok(())
 }
 
-/// Until when `person` may read `id`, if they opened a window.
-pub async fn window(stub: &Stub, id: &PatientId, person: &Person) -> Result<Option<i64>> {
+/// Whether `person` opened a window on `id` that is still open at `now`.
+pub async fn window_open(stub: &Stub, id: &PatientId, person: &Person, now: i64) -> Result<bool> {
     let w = key(stub, WINDOW, &[id.as_str(), &person.msp, &person.id])?;
-    Ok(stub.get_state(&w).await?.and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.parse().ok()))
+    let until: Option<i64> =
+        stub.get_state(&w).await?.and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.parse().ok());
+    Ok(until.is_some_and(|until| now < until))
 }
 
 /// Every access attempt on a patient, in transaction-id order.
@@ -149,11 +151,11 @@ pub async fn record(stub: &Stub, patient: &PatientId, record_id: &str) -> Result
 pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool) -> Result<()> {
     put_json(stub, &key(stub, RECORD, &[meta.patient_id.as_str(), &meta.id])?, meta).await?;
     if new {
-        let kind = serde_json::to_value(meta.kind)?.as_str().unwrap_or_default().to_owned();
+        let kind = meta.kind.as_str();
         let index = key(
             stub,
             RECORD_BY_KIND,
-            &[meta.patient_id.as_str(), &kind, &format!("{:012}", meta.created.at), &meta.id],
+            &[meta.patient_id.as_str(), kind, &format!("{:012}", meta.created.at), &meta.id],
         )?;
         stub.put_state(&index, vec![0]).await?;
     }
@@ -181,26 +183,6 @@ pub async fn private_record(
         Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
         None => Ok(None),
     }
-}
-
-/// Ids of a patient's records of one kind (or all kinds), oldest first within a kind, one page.
-pub async fn record_ids(
-    stub: &Stub,
-    patient: &PatientId,
-    kind: Option<&str>,
-    page_size: i32,
-    bookmark: &str,
-) -> Result<(Vec<String>, String)> {
-    let mut attrs = vec![patient.as_str()];
-    attrs.extend(kind);
-    let (it, md) =
-        stub.get_state_by_partial_composite_key_with_pagination(RECORD_BY_KIND, &attrs, page_size, bookmark).await?;
-    let mut ids = Vec::new();
-    for kv in it.collect_all().await? {
-        let (_, parts) = stub.split_composite_key(&kv.key)?;
-        ids.extend(parts.last().cloned());
-    }
-    Ok((ids, md.bookmark))
 }
 
 /// Every record of a patient (metadata), for erasure and audit.
