@@ -26,7 +26,8 @@ pub mod store;
 pub use error::{EhrError, Result};
 pub use patients::{PatientView, TRANSIENT_PATIENT, TRANSIENT_SALT, Verification};
 pub use records::{
-    AuditLine, MAX_ATTACHMENTS, PrescriptionCheck, RecordPage, RecordQuery, RecordView, TRANSIENT_RECORD, Version,
+    AuditLine, MAX_ATTACHMENTS, PrescriptionCheck, RecordInput, RecordPage, RecordQuery, RecordView, TRANSIENT_RECORD,
+    Version,
 };
 
 use fabric_shim::{Contract, Router};

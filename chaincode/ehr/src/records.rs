@@ -26,12 +26,15 @@ pub const TRANSIENT_RECORD: &str = "record";
 /// At most this many attachments per record.
 pub const MAX_ATTACHMENTS: usize = 20;
 
-#[derive(Deserialize)]
+/// What a client sends as the transient `record`: the content and its files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RecordInput {
-    body: RecordBody,
+pub struct RecordInput {
+    /// The content.
+    pub body: RecordBody,
+    /// Files stored off-chain.
     #[serde(default)]
-    attachments: Vec<Attachment>,
+    pub attachments: Vec<Attachment>,
 }
 
 /// A record for a permitted reader.

@@ -1,0 +1,630 @@
+//! What each command does: resolve settings, sign in, call the contract, print.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use fabric_ca_client::{CaClient, EnrollOptions, Wallet, certificate_expiry};
+use fabric_gateway::{Checkpointer, FileCheckpointer, Start};
+use fabric_shim::ClientIdentity;
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+
+use ehr_chaincode::model::{
+    Attachment, Grantee, PatientDetails, PatientId, Person, PrivateRecord, RecordBody, RecordKind, Scope,
+};
+use ehr_chaincode::search::PatientQuery;
+use ehr_chaincode::{RecordInput, RecordQuery};
+use ehr_client::config::{Settings, config_path};
+use ehr_client::files::{FileStore, Progress, StoredFile};
+use ehr_client::session::{self, SignedIn, Source};
+use ehr_client::{Config, EhrClient, EhrClientError, Result, copy_hash};
+
+use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
+use crate::output::Output;
+
+/// Resolves the settings from defaults, the config file, the environment and the flags.
+pub(crate) fn resolve_config(global: &cli::Global) -> Result<Config> {
+    let lookup = |k: &str| std::env::var(k).ok();
+    let file = Settings::from_file(&config_path(&lookup))?;
+    let env = Settings::from_env(lookup);
+    let flags = Settings {
+        identity: global.identity.clone(),
+        peer: global.peer.clone(),
+        tls_root: global.tls_root.clone(),
+        wallet: global.wallet.clone(),
+        channel: global.channel.clone(),
+        chaincode: global.chaincode.clone(),
+        store: global.store.clone(),
+        ..Settings::default()
+    };
+    Config::resolve(file, env, flags)
+}
+
+pub(crate) async fn run(cli: Cli) -> Result<()> {
+    let out = Output::new(cli.global.json);
+    let config = resolve_config(&cli.global)?;
+    match cli.command {
+        Command::Login(args) => login(&config, args, out).await,
+        Command::Whoami => whoami(&config, out),
+        Command::Demo(args) => crate::demo::run(&cli.global, args, out).await,
+        command => {
+            let client = session::ehr_client(&config).await?;
+            match command {
+                Command::Patient(cmd) => patient(&client, cmd, out).await,
+                Command::Record(cmd) => record(&config, &client, cmd, out).await,
+                Command::Upload(args) => upload(&config, &client, args, out).await,
+                Command::Consent(cmd) => consent(&client, cmd, out).await,
+                Command::AccessLog(p) => out.show("access log", &client.access_log(&patient_id(&p.patient)?).await?),
+                Command::Audit(p) => out.show("audit trail", &client.audit_trail(&patient_id(&p.patient)?).await?),
+                Command::Prescription(cmd) => prescription(&client, cmd, out).await,
+                Command::Erase(args) => {
+                    if !args.yes {
+                        return Err(EhrClientError::Usage(
+                            "erasure purges every private version of your data and cannot be undone; add --yes".into(),
+                        ));
+                    }
+                    out.show("erased", &client.request_erasure(&patient_id(&args.patient)?).await?)
+                }
+                Command::Notifications(args) => notifications(&config, &client, args, out).await,
+                Command::Login(_) | Command::Whoami | Command::Demo(_) => Ok(()),
+            }
+        }
+    }
+}
+
+/// Prints a verification and fails with the integrity exit code on a mismatch.
+fn verdict<T: Serialize>(out: Output, what: &str, ledger_hash: &str, matches: bool, check: &T) -> Result<()> {
+    out.show(&format!("{what}: {}", if matches { "matches" } else { "DOES NOT MATCH" }), check)?;
+    if matches {
+        Ok(())
+    } else {
+        Err(EhrClientError::Integrity(format!(
+            "the private copy of {what} does not match the ledger hash {ledger_hash}"
+        )))
+    }
+}
+
+pub(crate) fn patient_id(raw: &str) -> Result<PatientId> {
+    PatientId::parse(raw).map_err(|e| EhrClientError::Usage(e.to_string()))
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or Unix seconds.
+pub(crate) fn parse_time(raw: &str) -> Result<i64> {
+    if let Ok(seconds) = raw.parse::<i64>() {
+        return Ok(seconds);
+    }
+    let bad = || EhrClientError::Usage(format!("{raw:?} is not a date: write YYYY-MM-DD or Unix seconds"));
+    let mut parts = raw.splitn(3, '-').map(|p| p.parse::<i64>().map_err(|_| bad()));
+    let (y, m, d) = (parts.next().ok_or_else(bad)??, parts.next().ok_or_else(bad)??, parts.next().ok_or_else(bad)??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from the civil calendar (proleptic Gregorian) to 1970-01-01.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+/// `CN=doctor1` out of a `cid` identity id (base64 of `x509::subject::issuer`), for people.
+pub(crate) fn display_name(person: &Person) -> String {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(&person.id).ok();
+    let text = decoded.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let cn = text
+        .strip_prefix("x509::")
+        .and_then(|rest| rest.split("::").next())
+        .and_then(|subject| subject.split(',').find_map(|p| p.trim().strip_prefix("CN=")));
+    match cn {
+        Some(cn) => format!("{cn} ({})", person.msp),
+        None => format!("{} ({})", person.id, person.msp),
+    }
+}
+
+async fn login(config: &Config, args: cli::Login, out: Output) -> Result<()> {
+    let (user, _) = ehr_client::config::split_label(&config.identity)?;
+    let ca = CaClient::from_tls_root_file(&config.ca_url, &config.ca_name, &config.ca_tls_root)?;
+    let wallet = Wallet::new(&config.wallet);
+    let enrollment_id = args.enrollment_id.clone().unwrap_or_else(|| user.to_owned());
+    let enrollment = if args.renew {
+        let entry = wallet.get(&config.identity)?;
+        ca.reenroll(entry.identity.certificate_pem(), &entry.signer, &EnrollOptions::default()).await?
+    } else {
+        let secret = match args.secret {
+            Some(s) => s,
+            None => {
+                if !out.is_json() {
+                    eprint!("enrolment secret for {enrollment_id}: ");
+                    let _ = std::io::stderr().flush();
+                }
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| EhrClientError::Usage(format!("cannot read the secret from standard input: {e}")))?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            }
+        };
+        if secret.is_empty() {
+            return Err(EhrClientError::Usage("the enrolment secret is empty; pass --secret or EHR_SECRET".into()));
+        }
+        ca.enroll(&enrollment_id, &secret, &EnrollOptions::default()).await?
+    };
+    if config.msp_id.is_empty() {
+        return Err(EhrClientError::Config(format!(
+            "organisation {:?} has no known MSP id; this tool knows the local network's organisations only",
+            config.org
+        )));
+    }
+    wallet.put(
+        &session::login_meta(config, &enrollment_id),
+        enrollment.certificate_pem.as_bytes(),
+        &enrollment.signer,
+    )?;
+    out.show(
+        &format!(
+            "logged in as {} ({}); identity stored in {}",
+            config.identity,
+            config.msp_id,
+            config.wallet.display()
+        ),
+        &json!({ "identity": config.identity, "mspId": config.msp_id, "wallet": config.wallet }),
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WhoAmI {
+    identity: String,
+    msp_id: String,
+    person_id: String,
+    subject: String,
+    role: Option<String>,
+    patient_id: Option<String>,
+    expires: u64,
+    source: String,
+    peer: String,
+}
+
+fn whoami(config: &Config, out: Output) -> Result<()> {
+    let signed_in: SignedIn = session::sign_in(config)?;
+    let pem = signed_in.identity.certificate_pem();
+    let cid = ClientIdentity::from_msp_and_pem(signed_in.identity.msp_id(), pem)
+        .map_err(|e| EhrClientError::Usage(format!("the certificate cannot be read: {e}")))?;
+    let expires = certificate_expiry(pem)?.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let person = Person { id: cid.id().to_owned(), msp: cid.msp_id().to_owned() };
+    let who = WhoAmI {
+        identity: config.identity.clone(),
+        msp_id: cid.msp_id().to_owned(),
+        person_id: person.id.clone(),
+        subject: display_name(&person),
+        role: cid.attribute("role").map(str::to_owned),
+        patient_id: cid.attribute("patient_id").map(str::to_owned),
+        expires,
+        source: match signed_in.source {
+            Source::Wallet(p) => format!("wallet {}", p.display()),
+            Source::LocalNetwork(p) => format!("local network {}", p.display()),
+        },
+        peer: config.peer.clone(),
+    };
+    out.show(&format!("{} as {}", who.subject, who.role.as_deref().unwrap_or("(no role attribute)")), &who)
+}
+
+fn details(d: cli::Details, current: Option<PatientDetails>) -> Result<PatientDetails> {
+    let missing = |f: &str| EhrClientError::Usage(format!("--{f} is required"));
+    let (name, birth_date, sex, contact, description) = match current {
+        Some(c) => (
+            d.name.unwrap_or(c.name),
+            d.birth_date.unwrap_or(c.birth_date),
+            d.sex.unwrap_or(c.sex),
+            d.contact.unwrap_or(c.contact),
+            d.description.unwrap_or(c.description),
+        ),
+        None => (
+            d.name.ok_or_else(|| missing("name"))?,
+            d.birth_date.ok_or_else(|| missing("birth-date"))?,
+            d.sex.ok_or_else(|| missing("sex"))?,
+            d.contact.unwrap_or_default(),
+            d.description.unwrap_or_default(),
+        ),
+    };
+    let details = PatientDetails { name, birth_date, sex, contact, description };
+    details.validate().map_err(|e| EhrClientError::Usage(e.to_string()))?;
+    Ok(details)
+}
+
+async fn patient(client: &EhrClient, cmd: PatientCmd, out: Output) -> Result<()> {
+    match cmd {
+        PatientCmd::Create { patient, details: d } => {
+            let id = patient_id(&patient)?;
+            let record = client.register_patient(&id, &details(d, None)?).await?;
+            out.show(&format!("registered {id}"), &record)
+        }
+        PatientCmd::Show { patient, purpose } => {
+            let id = patient_id(&patient)?;
+            let access = client.open_access(&id, &purpose).await?;
+            if !access.granted {
+                return Err(EhrClientError::Usage(format!(
+                    "access to {id} was refused ({}); the attempt is in the access log",
+                    access.basis
+                )));
+            }
+            let view = client.read_patient(&id).await?;
+            out.show(&format!("{id} (access recorded, basis: {})", access.basis), &view)
+        }
+        PatientCmd::Update { patient, details: d } => {
+            let id = patient_id(&patient)?;
+            client.open_access(&id, "update").await?;
+            let current = client.read_patient(&id).await?.details;
+            let record = client.update_patient(&id, &details(d, Some(current))?).await?;
+            out.show(&format!("updated {id} to version {}", record.version), &record)
+        }
+        PatientCmd::Search(s) => {
+            let query = PatientQuery { name: s.name, id: s.id, birth_year: s.birth_year, icd10_prefix: s.icd10 };
+            let hits = if s.rich {
+                client.search_patients_rich(&query, s.page_size).await?
+            } else {
+                client.search_patients(&query, s.page_size, &s.bookmark).await?
+            };
+            out.show(&format!("{} patient(s)", hits.patients.len()), &hits)
+        }
+        PatientCmd::History(p) => out.show("history", &client.patient_history(&patient_id(&p.patient)?).await?),
+        PatientCmd::Attend { patient, doctor, msp } => {
+            let id = patient_id(&patient)?;
+            let record = client.add_attending_doctor(&id, &Person { id: doctor, msp }).await?;
+            out.show(&format!("{id} now has {} attending doctor(s)", record.attending.len()), &record)
+        }
+        PatientCmd::Verify { patient, version } => {
+            let id = patient_id(&patient)?;
+            let version = match version {
+                Some(v) => v,
+                None => client.patient_history(&id).await?.last().map(|v| v.meta.version).unwrap_or(1),
+            };
+            let check = client.verify_patient(&id, version).await?;
+            verdict(out, &format!("{id} version {version}"), &check.ledger_hash, check.matches, &check)
+        }
+    }
+}
+
+fn body(kind: RecordKind, b: &cli::Body) -> Result<RecordBody> {
+    let need = |v: &Option<String>, flag: &str| {
+        v.clone().ok_or_else(|| EhrClientError::Usage(format!("a {} record needs --{flag}", kind.as_str())))
+    };
+    let text = b.text.clone();
+    let body = match kind {
+        RecordKind::Diagnosis => RecordBody::Diagnosis { icd10: need(&b.icd10, "icd10")?, text },
+        RecordKind::Prescription => RecordBody::Prescription {
+            medication: need(&b.medication, "medication")?,
+            dose: need(&b.dose, "dose")?,
+            frequency: need(&b.frequency, "frequency")?,
+            text,
+        },
+        RecordKind::Allergy => RecordBody::Allergy { substance: need(&b.substance, "substance")?, text },
+        RecordKind::SideEffect => RecordBody::SideEffect { medication: need(&b.medication, "medication")?, text },
+        RecordKind::LabReport => RecordBody::LabReport { test: need(&b.test, "test")?, text },
+        RecordKind::ImagingReport => RecordBody::ImagingReport { modality: need(&b.modality, "modality")?, text },
+        RecordKind::ClinicalNote => RecordBody::ClinicalNote { text },
+    };
+    body.validate().map_err(|e| EhrClientError::Usage(e.to_string()))?;
+    Ok(body)
+}
+
+/// Stores files off-chain first: a record names only files already stored and hashed.
+pub(crate) async fn store_files(
+    config: &Config,
+    files: &[PathBuf],
+    media_type: Option<&str>,
+) -> Result<Vec<Attachment>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = FileStore::open(&config.store)?;
+    let mut out = Vec::new();
+    for path in files {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let StoredFile { sha256, size, media_type, location } =
+            store.upload(path, media_type, Progress::bar(size, label)).await?;
+        tracing::info!(%sha256, size, %location, "stored");
+        out.push(Attachment { sha256, size, media_type, location });
+    }
+    Ok(out)
+}
+
+fn write_copy(path: &Path, copy: &PrivateRecord) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let bytes = serde_json::to_vec_pretty(copy).map_err(|e| EhrClientError::Encode(e.to_string()))?;
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+        f.write_all(&bytes)?;
+        f.sync_all()
+    };
+    write().map_err(|e| EhrClientError::Usage(format!("cannot write the copy to {}: {e}", path.display())))
+}
+
+async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output) -> Result<()> {
+    match cmd {
+        RecordCmd::Add { patient, kind, body: b } => {
+            let id = patient_id(&patient)?;
+            let body = body(kind, &b)?;
+            let attachments = store_files(config, &b.attach, None).await?;
+            let written = client.add_record(&id, &RecordInput { body, attachments }).await?;
+            if let Some(path) = &b.copy_out {
+                write_copy(path, &written.copy)?;
+            }
+            let hash = written.hash()?;
+            out.show(
+                &format!("added {} to {id} (hash {hash})", written.meta.id),
+                &json!({ "meta": written.meta, "hash": hash }),
+            )
+        }
+        RecordCmd::Show(r) => out.show("record", &client.read_record(&patient_id(&r.patient)?, &r.record).await?),
+        RecordCmd::Update { patient, record, kind, body: b } => {
+            let id = patient_id(&patient)?;
+            let body = body(kind, &b)?;
+            let attachments = store_files(config, &b.attach, None).await?;
+            let written = client.update_record(&id, &record, &RecordInput { body, attachments }).await?;
+            if let Some(path) = &b.copy_out {
+                write_copy(path, &written.copy)?;
+            }
+            let hash = written.hash()?;
+            out.show(
+                &format!("{record} is now version {} (hash {hash})", written.meta.version),
+                &json!({ "meta": written.meta, "hash": hash }),
+            )
+        }
+        RecordCmd::Delete { patient, record, reason } => out
+            .show(&format!("deleted {record}"), &client.delete_record(&patient_id(&patient)?, &record, &reason).await?),
+        RecordCmd::History(r) => {
+            out.show("history", &client.record_history(&patient_id(&r.patient)?, &r.record).await?)
+        }
+        RecordCmd::List { patient, kind, from, to, icd10, page_size, bookmark } => {
+            let id = patient_id(&patient)?;
+            let page = if from.is_some() || to.is_some() || icd10.is_some() {
+                let query = RecordQuery {
+                    kind,
+                    from: from.as_deref().map(parse_time).transpose()?,
+                    to: to.as_deref().map(parse_time).transpose()?,
+                    icd10_prefix: icd10,
+                };
+                client.search_records(&id, &query, page_size, &bookmark).await?
+            } else {
+                client.list_records(&id, kind, page_size, &bookmark).await?
+            };
+            out.show(&format!("{} record(s)", page.records.len()), &page)
+        }
+        RecordCmd::Verify { patient, record, version } => {
+            let id = patient_id(&patient)?;
+            let version = match version {
+                Some(v) => v,
+                None => client.record_history(&id, &record).await?.last().map(|v| v.meta.version).unwrap_or(1),
+            };
+            let check = client.verify_record(&id, &record, version).await?;
+            verdict(out, &format!("{record} version {version}"), &check.ledger_hash, check.matches, &check)
+        }
+        RecordCmd::Download { patient, record, out: dir } => {
+            let view = client.read_record(&patient_id(&patient)?, &record).await?;
+            if view.attachments.is_empty() {
+                return Err(EhrClientError::Usage(format!("record {record} has no files")));
+            }
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| EhrClientError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+            let store = FileStore::open(&config.store)?;
+            let mut files = Vec::new();
+            for a in &view.attachments {
+                let ext = a.media_type.rsplit('/').next().filter(|e| e.len() <= 8).unwrap_or("bin");
+                let dest = dir.join(format!("{}.{ext}", a.sha256));
+                store.download(&a.location, &a.sha256, &dest, Progress::bar(a.size, a.sha256[..12].to_owned())).await?;
+                out.say(&format!("{} verified ({} bytes, sha256 {})", dest.display(), a.size, a.sha256));
+                files.push(json!({ "path": dest, "sha256": a.sha256, "size": a.size }));
+            }
+            if out.is_json() {
+                out.show("", &files)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn upload(config: &Config, client: &EhrClient, args: cli::Upload, out: Output) -> Result<()> {
+    let id = patient_id(&args.patient)?;
+    let body = match (&args.modality, &args.test) {
+        (Some(modality), None) => RecordBody::ImagingReport { modality: modality.clone(), text: args.text.clone() },
+        (None, Some(test)) => RecordBody::LabReport { test: test.clone(), text: args.text.clone() },
+        _ => {
+            return Err(EhrClientError::Usage(
+                "say what the file is: --modality CT (imaging report) or --test NAME (lab report)".into(),
+            ));
+        }
+    };
+    body.validate().map_err(|e| EhrClientError::Usage(e.to_string()))?;
+    let attachments = store_files(config, std::slice::from_ref(&args.file), args.media_type.as_deref()).await?;
+    let file = attachments[0].clone();
+    out.say(&format!(
+        "stored {} ({} bytes, {}), sha256 {}",
+        args.file.display(),
+        file.size,
+        file.media_type,
+        file.sha256
+    ));
+    let written = client.add_record(&id, &RecordInput { body, attachments }).await?;
+    out.show(
+        &format!("attached as record {} of {id}; sha256 {}", written.meta.id, file.sha256),
+        &json!({ "recordId": written.meta.id, "sha256": file.sha256, "size": file.size, "mediaType": file.media_type, "location": file.location }),
+    )
+}
+
+fn grantee(g: cli::Grantee) -> Result<Grantee> {
+    match (g.org, g.doctor, g.doctor_msp) {
+        (Some(msp), None, _) => Ok(Grantee::Organisation { msp }),
+        (None, Some(id), Some(msp)) => Ok(Grantee::Doctor { person: Person { id, msp } }),
+        _ => Err(EhrClientError::Usage("name either --org MSP or --doctor ID --doctor-msp MSP".into())),
+    }
+}
+
+async fn consent(client: &EhrClient, cmd: ConsentCmd, out: Output) -> Result<()> {
+    match cmd {
+        ConsentCmd::Grant { patient, grantee: g, write, until } => {
+            let scope = if write { Scope::ReadWrite } else { Scope::Read };
+            let until = until.as_deref().map(parse_time).transpose()?;
+            let consent = client.grant_consent(&patient_id(&patient)?, &grantee(g)?, scope, until).await?;
+            out.show("consent granted", &consent)
+        }
+        ConsentCmd::Revoke { patient, grantee: g } => {
+            out.show("consent revoked", &client.revoke_consent(&patient_id(&patient)?, &grantee(g)?).await?)
+        }
+        ConsentCmd::List(p) => out.show("consents", &client.list_consents(&patient_id(&p.patient)?).await?),
+    }
+}
+
+fn copy_hash_of(copy: cli::Copy) -> Result<String> {
+    match (copy.hash, copy.copy) {
+        (Some(hash), _) => Ok(hash),
+        (None, Some(path)) => {
+            let bytes = std::fs::read(&path)
+                .map_err(|e| EhrClientError::Usage(format!("cannot read the copy {}: {e}", path.display())))?;
+            let copy: PrivateRecord = serde_json::from_slice(&bytes).map_err(|e| {
+                EhrClientError::Usage(format!(
+                    "{} is not a record copy written by `ehr record add --copy-out`: {e}",
+                    path.display()
+                ))
+            })?;
+            copy_hash(&copy)
+        }
+        (None, None) => Err(EhrClientError::Usage("give --copy FILE or --hash HASH".into())),
+    }
+}
+
+async fn prescription(client: &EhrClient, cmd: PrescriptionCmd, out: Output) -> Result<()> {
+    match cmd {
+        PrescriptionCmd::Verify { record, copy } => {
+            let check = client.verify_prescription(&record, &copy_hash_of(copy)?).await?;
+            let verdict = if check.matches { "the copy matches the ledger" } else { "THE COPY DOES NOT MATCH" };
+            out.show(&format!("{record}: {verdict}"), &check)?;
+            if check.matches {
+                Ok(())
+            } else {
+                Err(EhrClientError::Integrity(format!(
+                    "the prescription copy does not match record {record}'s ledger hash"
+                )))
+            }
+        }
+        PrescriptionCmd::Dispense { record, copy } => out
+            .show(&format!("{record} dispensed"), &client.dispense_prescription(&record, &copy_hash_of(copy)?).await?),
+    }
+}
+
+fn default_checkpoint(config: &Config) -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".ehr/checkpoints").join(format!("{}.json", config.identity))
+}
+
+async fn notifications(config: &Config, client: &EhrClient, args: cli::Notifications, out: Output) -> Result<()> {
+    let own = session::sign_in(config).ok().and_then(|s| {
+        ClientIdentity::from_msp_and_pem(s.identity.msp_id(), s.identity.certificate_pem())
+            .ok()
+            .and_then(|c| c.attribute("patient_id").map(str::to_owned))
+    });
+    let only = args.patient.clone().or(own);
+    let mut checkpoint = FileCheckpointer::open(args.checkpoint.clone().unwrap_or_else(|| default_checkpoint(config)))?;
+    let initial = args.from_block.map(Start::Block).unwrap_or(Start::NextCommit);
+    let mut pause = Duration::from_millis(500);
+    loop {
+        let start = Start::resume(checkpoint.position(), initial.clone());
+        let mut stream = match client.notifications(start).await {
+            Ok(s) => s,
+            Err(e) if args.follow => {
+                eprintln!("warning: {e}; reconnecting in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if !out.is_json() && args.follow {
+            eprintln!(
+                "listening for notifications{} (Ctrl-C to stop)",
+                only.as_deref().map(|p| format!(" about {p}")).unwrap_or_default()
+            );
+        }
+        loop {
+            let next = if args.follow {
+                tokio::select! {
+                    n = stream.next() => n,
+                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                }
+            } else {
+                match tokio::time::timeout(Duration::from_secs(args.idle), stream.next()).await {
+                    Ok(n) => n,
+                    Err(_) => return Ok(()),
+                }
+            };
+            match next {
+                Some(Ok((event, note))) => {
+                    pause = Duration::from_millis(500);
+                    if only.as_deref().is_none_or(|p| p == note.patient_id.as_str()) {
+                        if out.is_json() {
+                            let line = json!({ "blockNumber": event.block_number, "transactionId": event.transaction_id, "notification": note });
+                            println!("{line}");
+                        } else {
+                            let when = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                            println!(
+                                "block {} {}: {} {} {}{}",
+                                event.block_number,
+                                when,
+                                display_name(&note.actor),
+                                note.action,
+                                note.patient_id,
+                                note.record_id.as_deref().map(|r| format!(" record {r}")).unwrap_or_default()
+                            );
+                        }
+                        std::io::stdout()
+                            .flush()
+                            .map_err(|e| EhrClientError::Usage(format!("cannot write to standard output: {e}")))?;
+                    }
+                    checkpoint.checkpoint_event(&event)?;
+                }
+                Some(Err(e)) if args.follow => {
+                    eprintln!("warning: {e}; resuming from the checkpoint in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                    break;
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None if args.follow => {
+                    eprintln!("warning: the peer closed the stream; resuming from the checkpoint");
+                    tokio::time::sleep(pause).await;
+                    break;
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_to_unix_seconds() {
+        assert_eq!(parse_time("1970-01-01").unwrap(), 0);
+        assert_eq!(parse_time("2000-03-01").unwrap(), 951_868_800);
+        assert_eq!(parse_time("2026-11-22").unwrap(), 1_795_305_600);
+        assert_eq!(parse_time("12345").unwrap(), 12345);
+        assert!(parse_time("2026-13-01").is_err());
+        assert!(parse_time("soon").is_err());
+    }
+
+    #[test]
+    fn display_names_come_from_the_subject() {
+        let id = base64::engine::general_purpose::STANDARD.encode("x509::CN=doctor1,OU=client::CN=ca.hospitala.ehr");
+        assert_eq!(display_name(&Person { id, msp: "HospitalAMSP".into() }), "doctor1 (HospitalAMSP)");
+        assert_eq!(display_name(&Person { id: "odd".into(), msp: "M".into() }), "odd (M)");
+    }
+}

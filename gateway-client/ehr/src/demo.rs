@@ -1,0 +1,217 @@
+//! `ehr demo`: the core scenario on the local network, one printed step at a
+//! time, as the people who would really do each step.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ehr_chaincode::model::{Grantee, PatientDetails, RecordBody, Scope};
+use ehr_chaincode::search::PatientQuery;
+use ehr_chaincode::{RecordInput, RecordQuery};
+use ehr_client::session;
+use ehr_client::{Config, EhrClient, EhrClientError, Result};
+use fabric_gateway::Start;
+use futures::StreamExt;
+
+use crate::cli;
+use crate::commands::{display_name, patient_id, resolve_config, store_files};
+use crate::output::Output;
+
+/// A client acting as `label`, with the user's other settings.
+async fn as_user(global: &cli::Global, label: &str) -> Result<(Config, EhrClient)> {
+    let global = cli::Global { identity: Some(label.to_owned()), ..global.clone() };
+    let config = resolve_config(&global)?;
+    let client = session::ehr_client(&config).await?;
+    Ok((config, client))
+}
+
+struct Steps {
+    n: usize,
+    out: Output,
+}
+
+impl Steps {
+    fn step(&mut self, who: &str, what: &str) {
+        self.n += 1;
+        self.out.say(&format!("\n{:>2}. [{who}] {what}", self.n));
+    }
+    fn ok(&self, line: impl AsRef<str>) {
+        self.out.say(&format!("    -> {}", line.as_ref()));
+    }
+}
+
+pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> Result<()> {
+    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let own_id = patient_id("P-0001")?;
+    let fresh = patient_id(&args.patient.unwrap_or_else(|| format!("DEMO-{stamp}")))?;
+    let mut s = Steps { n: 0, out };
+    out.say("EHR demo on the local network");
+
+    let (doctor_cfg, doctor) = as_user(global, "doctor1@hospitala").await?;
+    let (_, doctor_b) = as_user(global, "doctor1@hospitalb").await?;
+    let (_, radiologist) = as_user(global, "radiologist1@hospitala").await?;
+    let (_, pharmacist) = as_user(global, "pharmacist1@hospitalb").await?;
+    let (_, regulator) = as_user(global, "regulator1@regulator").await?;
+    let (_, stranger) = as_user(global, "doctor2@hospitala").await?;
+
+    // Listen from the current block so the patient's notifications can be shown at the end.
+    let listen_from = doctor.notifications(Start::NextCommit).await?;
+
+    s.step("doctor1@hospitala", "registers the patient; name and birth date go as transient data only");
+    let details = PatientDetails {
+        name: "Jane Demo".into(),
+        birth_date: "1984-02-29".into(),
+        sex: "female".into(),
+        contact: "+44 20 7946 0000".into(),
+        description: "demo patient".into(),
+    };
+    // patient1@hospitala holds patient id P-0001 in its certificate; on a fresh
+    // network the demo registers that patient so the patient can act too.
+    let (id, patient) = match doctor.register_patient(&own_id, &details).await {
+        Ok(_) => (own_id, Some(as_user(global, "patient1@hospitala").await?.1)),
+        Err(e) if e.exit_code() == ehr_client::error::exit::CONFLICT => {
+            s.ok(format!("{own_id} is registered already (demo ran before); using the fresh id {fresh}"));
+            doctor.register_patient(&fresh, &details).await?;
+            (fresh, None)
+        }
+        Err(e) => return Err(e),
+    };
+    s.ok(format!("registered {id}; only ids, salted hashes and stamps are public"));
+
+    s.step("doctor1@hospitala", "records a diagnosis and a prescription");
+    let diagnosis = RecordInput {
+        body: RecordBody::Diagnosis { icd10: "K35.80".into(), text: "acute appendicitis".into() },
+        attachments: vec![],
+    };
+    let dx = doctor.add_record(&id, &diagnosis).await?;
+    s.ok(format!("diagnosis {}", dx.meta.id));
+    let rx_input = RecordInput {
+        body: RecordBody::Prescription {
+            medication: "amoxicillin".into(),
+            dose: "500 mg".into(),
+            frequency: "3x daily".into(),
+            text: String::new(),
+        },
+        attachments: vec![],
+    };
+    let rx = doctor.add_record(&id, &rx_input).await?;
+    let rx_hash = rx.hash()?;
+    s.ok(format!("prescription {} (the patient's copy hashes to {rx_hash})", rx.meta.id));
+
+    s.step("radiologist1@hospitala", "uploads a CT report: stored off-chain by SHA-256, then attached");
+    let dir = std::env::temp_dir().join(format!("ehr-demo-{stamp}"));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| EhrClientError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    let pdf = dir.join("ct-abdomen.pdf");
+    let content = format!("%PDF-1.4\n% CT abdomen for {id}: appendix enlarged, no perforation\n%%EOF\n");
+    std::fs::write(&pdf, content).map_err(|e| EhrClientError::Usage(format!("cannot write {}: {e}", pdf.display())))?;
+    let attachments = store_files(&doctor_cfg, std::slice::from_ref(&pdf), None).await?;
+    let sha = attachments[0].sha256.clone();
+    let ct = radiologist
+        .add_record(
+            &id,
+            &RecordInput {
+                body: RecordBody::ImagingReport { modality: "CT".into(), text: "appendix enlarged".into() },
+                attachments,
+            },
+        )
+        .await?;
+    s.ok(format!("imaging report {} with file sha256 {sha}", ct.meta.id));
+
+    s.step("doctor1@hospitalb", "tries to read the patient without consent");
+    let refused = doctor_b.open_access(&id, "second opinion").await?;
+    s.ok(format!("granted: {} ({}); the attempt is logged", refused.granted, refused.basis));
+
+    match &patient {
+        Some(patient) => {
+            s.step("patient1@hospitala", "grants HospitalB's doctors read consent");
+            let consent = patient
+                .grant_consent(&id, &Grantee::Organisation { msp: "HospitalBMSP".into() }, Scope::Read, None)
+                .await?;
+            s.ok(format!("consent to {:?}, scope {:?}", consent.grantee, consent.scope));
+        }
+        None => {
+            s.step(
+                "doctor1@hospitala",
+                "adds HospitalB's doctor as an attending doctor (the demo patient has no login)",
+            );
+            let who_b = doctor_b.contract().network().gateway().identity().clone();
+            let cid = fabric_shim::ClientIdentity::from_msp_and_pem(who_b.msp_id(), who_b.certificate_pem())
+                .map_err(|e| EhrClientError::Usage(e.to_string()))?;
+            let person_b = ehr_chaincode::model::Person { id: cid.id().to_owned(), msp: cid.msp_id().to_owned() };
+            let record = doctor.add_attending_doctor(&id, &person_b).await?;
+            s.ok(format!("{} attending doctors now", record.attending.len()));
+        }
+    }
+
+    s.step("doctor1@hospitalb", "opens audited access and reads the patient from HospitalB's own peer");
+    let access = doctor_b.open_access(&id, "second opinion").await?;
+    let view = doctor_b.read_patient(&id).await?;
+    s.ok(format!(
+        "access {} ({}); name {:?}, private copy verified: {}",
+        access.granted, access.basis, view.details.name, view.verified
+    ));
+
+    s.step("doctor2@hospitala", "a doctor with no grounds is refused");
+    match stranger.update_patient(&id, &details).await {
+        Err(e) => s.ok(format!("refused: {e}")),
+        Ok(_) => {
+            return Err(EhrClientError::Usage("doctor2 was allowed to update; the permission rules are broken".into()));
+        }
+    }
+
+    s.step("pharmacist1@hospitalb", "verifies the prescription copy and dispenses it");
+    let check = pharmacist.verify_prescription(&rx.meta.id, &rx_hash).await?;
+    s.ok(format!("copy matches: {}; prescribed at {}", check.matches, check.status.prescribed.actor.msp));
+    pharmacist.dispense_prescription(&rx.meta.id, &rx_hash).await?;
+    s.ok("dispensed");
+    match pharmacist.dispense_prescription(&rx.meta.id, &rx_hash).await {
+        Err(e) => s.ok(format!("second dispense refused: {e}")),
+        Ok(_) => return Err(EhrClientError::Usage("a prescription was dispensed twice".into())),
+    }
+
+    s.step("doctor1@hospitala", "searches and lists");
+    let hits = doctor
+        .search_patients(&PatientQuery { name: Some("jane dem".into()), ..PatientQuery::default() }, 20, "")
+        .await?;
+    s.ok(format!("search 'jane dem': {} hit(s)", hits.patients.len()));
+    let page = doctor
+        .search_records(&id, &RecordQuery { icd10_prefix: Some("K35".into()), ..RecordQuery::default() }, 20, "")
+        .await?;
+    s.ok(format!("records with ICD-10 K35*: {}", page.records.len()));
+
+    s.step("regulator1@regulator", "reads the audit trail: who did what, no patient data");
+    let trail = regulator.audit_trail(&id).await?;
+    for line in &trail {
+        s.ok(format!(
+            "{} {} by {}",
+            line.action,
+            line.record_id.as_deref().unwrap_or(""),
+            display_name(&line.stamp.actor)
+        ));
+    }
+
+    s.step("anyone", "notifications the patient would have seen");
+    let mut stream = listen_from;
+    let mut seen = 0;
+    while let Ok(Some(item)) = tokio::time::timeout(std::time::Duration::from_secs(3), stream.next()).await {
+        let (_, note) = item?;
+        if note.patient_id == id {
+            seen += 1;
+            s.ok(format!("{} {} {}", display_name(&note.actor), note.action, note.record_id.unwrap_or_default()));
+        }
+    }
+    s.ok(format!("{seen} notification(s)"));
+    if let Some(patient) = &patient {
+        s.step("patient1@hospitala", "reads who looked at their data");
+        for entry in patient.access_log(&id).await? {
+            s.ok(format!(
+                "{} granted={} basis={} purpose={:?}",
+                display_name(&entry.stamp.actor),
+                entry.granted,
+                entry.basis,
+                entry.purpose
+            ));
+        }
+    }
+    out.say(&format!("\ndone: patient {id} walked through registration, records, a file, access control, dispensing, search, audit and notifications"));
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! The EHR chaincode from Rust: a typed client ([`client`]), off-chain file
+//! storage ([`files`]), the settings of the `ehr` tool ([`config`]) and its
+//! identities ([`session`]).
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod session;
+
+pub use client::{EhrClient, RecordWritten, copy_hash};
+pub use config::{Config, Settings};
+pub use error::{EhrClientError, Result};

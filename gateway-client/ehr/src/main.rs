@@ -1,0 +1,37 @@
+//! `ehr`: the command line that hospital back-ends, radiologists, lab
+//! testers, pharmacists, patients and regulators script against.
+
+mod cli;
+mod commands;
+mod demo;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use ehr_client::error::exit;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let filter = if cli.global.verbose { "info,ehr=debug,fabric_gateway=debug" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EHR_LOG").unwrap_or_else(|_| filter.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let verbose = cli.global.verbose;
+    match commands::run(cli).await {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            if verbose {
+                eprintln!("debug: {err:#?}");
+            }
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

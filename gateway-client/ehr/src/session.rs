@@ -1,0 +1,103 @@
+//! Turning settings into a connected, signed-in client: find the identity
+//! (wallet first, then the local network's user folders), refuse an expired
+//! certificate or a foreign key, connect to the gateway peer.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use fabric_ca_client::{IdentityMeta, Wallet, check_not_expired};
+use fabric_gateway::{Gateway, Identity, Signer};
+
+use crate::client::EhrClient;
+use crate::config::Config;
+use crate::error::{EhrClientError, Result};
+
+/// Where an identity was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// In the wallet.
+    Wallet(PathBuf),
+    /// In the local network's user folders.
+    LocalNetwork(PathBuf),
+}
+
+/// A usable identity: certificate, key and where they came from.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The certificate and MSP.
+    pub identity: Identity,
+    /// The key.
+    pub signer: Signer,
+    /// Where it was found.
+    pub source: Source,
+}
+
+/// The first file of a folder, sorted by name (MSP folders hold one cert and one key).
+fn first_file(dir: &Path) -> Option<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    files.into_iter().next()
+}
+
+/// Finds the configured identity and checks it can sign today.
+pub fn sign_in(config: &Config) -> Result<SignedIn> {
+    let wallet = Wallet::new(&config.wallet);
+    let signed_in = if wallet.list()?.iter().any(|l| l == &config.identity) {
+        let entry = wallet.get(&config.identity)?;
+        SignedIn { identity: entry.identity, signer: entry.signer, source: Source::Wallet(wallet.path().to_owned()) }
+    } else if let Some(msp) = config.local_msp_dir() {
+        let missing = || EhrClientError::Config(format!("{} holds no certificate or no key", msp.display()));
+        let cert = first_file(&msp.join("signcerts")).ok_or_else(missing)?;
+        let key = first_file(&msp.join("keystore")).ok_or_else(missing)?;
+        let identity = Identity::from_file(config.msp_id.clone(), &cert)?;
+        let signer = Signer::from_file(&key)?;
+        identity.check_signer(&signer)?;
+        SignedIn { identity, signer, source: Source::LocalNetwork(msp) }
+    } else {
+        return Err(EhrClientError::Config(format!(
+            "no identity {:?} in the wallet {} nor in the local network; run `ehr login --identity {}`",
+            config.identity,
+            config.wallet.display(),
+            config.identity
+        )));
+    };
+    check_not_expired(&config.identity, signed_in.identity.certificate_pem(), SystemTime::now())?;
+    Ok(signed_in)
+}
+
+/// Connects to the configured gateway peer as `signed_in`.
+pub async fn connect(config: &Config, signed_in: &SignedIn) -> Result<Gateway> {
+    let root = std::fs::read(&config.tls_root).map_err(|e| {
+        EhrClientError::Config(format!(
+            "cannot read the peer's TLS root {}: {e}; start the local network (fabric-network/network.sh up) or set \
+             --tls-root / EHR_TLS_ROOT",
+            config.tls_root.display()
+        ))
+    })?;
+    let mut builder = Gateway::builder(config.peer.clone())
+        .tls_root(root)
+        .identity(signed_in.identity.clone())
+        .signer(signed_in.signer.clone());
+    if let Some(name) = &config.server_name {
+        builder = builder.server_name(name.clone());
+    }
+    Ok(builder.connect().await?)
+}
+
+/// Signs in, connects, and returns the EHR client.
+pub async fn ehr_client(config: &Config) -> Result<EhrClient> {
+    let signed_in = sign_in(config)?;
+    let gateway = connect(config, &signed_in).await?;
+    Ok(EhrClient::new(gateway.network(config.channel.clone()).contract(config.chaincode.clone())))
+}
+
+/// What a wallet entry written by `ehr login` says about itself.
+pub fn login_meta(config: &Config, enrollment_id: &str) -> IdentityMeta {
+    IdentityMeta {
+        msp_id: config.msp_id.clone(),
+        label: config.identity.clone(),
+        enrollment_id: enrollment_id.to_owned(),
+        ca_url: Some(config.ca_url.clone()),
+    }
+}

@@ -1,0 +1,228 @@
+//! Who the client is ([`Identity`]) and how it proves it ([`Signer`]).
+//!
+//! The two are separate on purpose: an application that keeps its key in a
+//! hardware module or on another machine builds a [`crate::Gateway`] with an
+//! identity only, and signs the digests the step-by-step API hands out.
+
+use std::fmt;
+use std::path::Path;
+
+use fabric_protos::msp::SerializedIdentity;
+use p256::ecdsa::signature::hazmat::PrehashSigner;
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use prost::Message;
+use sha2::{Digest, Sha256};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::{GatewayError, Result};
+
+/// The client's certificate and the MSP that issued it, as Fabric serialises
+/// it into every proposal and request (`msp.SerializedIdentity`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Identity {
+    msp_id: String,
+    certificate_pem: Vec<u8>,
+}
+
+impl Identity {
+    /// An identity from an MSP id and a PEM certificate. The certificate is
+    /// parsed so that a wrong file fails here, not at the peer.
+    pub fn new(msp_id: impl Into<String>, certificate_pem: impl Into<Vec<u8>>) -> Result<Self> {
+        let msp_id = msp_id.into();
+        if msp_id.trim().is_empty() {
+            return Err(GatewayError::Identity(
+                "the MSP id is empty; give the organisation's MSP id, e.g. HospitalAMSP".into(),
+            ));
+        }
+        let certificate_pem = certificate_pem.into();
+        certificate_der(&certificate_pem)?;
+        Ok(Self { msp_id, certificate_pem })
+    }
+
+    /// Reads the certificate from a PEM file (`signcerts/cert.pem` in an MSP folder).
+    pub fn from_file(msp_id: impl Into<String>, path: &Path) -> Result<Self> {
+        let pem = std::fs::read(path)
+            .map_err(|e| GatewayError::Identity(format!("cannot read certificate {}: {e}", path.display())))?;
+        Self::new(msp_id, pem)
+    }
+
+    /// The MSP id.
+    pub fn msp_id(&self) -> &str {
+        &self.msp_id
+    }
+
+    /// The certificate as PEM.
+    pub fn certificate_pem(&self) -> &[u8] {
+        &self.certificate_pem
+    }
+
+    /// The certificate as DER.
+    pub fn certificate_der(&self) -> Result<Vec<u8>> {
+        certificate_der(&self.certificate_pem)
+    }
+
+    /// The `SerializedIdentity` bytes that go into headers as the creator.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        SerializedIdentity { mspid: self.msp_id.clone(), id_bytes: self.certificate_pem.clone() }.encode_to_vec()
+    }
+
+    /// The certificate's public key, to check that a key belongs to it.
+    fn public_key(&self) -> Result<VerifyingKey> {
+        let der = self.certificate_der()?;
+        let (_, cert) = X509Certificate::from_der(&der)
+            .map_err(|e| GatewayError::Identity(format!("the certificate is not valid X.509: {e}")))?;
+        VerifyingKey::from_sec1_bytes(&cert.public_key().subject_public_key.data).map_err(|_| {
+            GatewayError::Identity("the certificate's key is not an ECDSA P-256 key; Fabric MSPs here use P-256".into())
+        })
+    }
+
+    /// Fails unless `signer` holds the private key of this certificate, so a
+    /// mismatched wallet entry is named before any transaction is sent.
+    pub fn check_signer(&self, signer: &Signer) -> Result<()> {
+        if self.public_key()? == *signer.key.verifying_key() {
+            Ok(())
+        } else {
+            Err(GatewayError::Identity(
+                "the private key does not belong to the certificate; use the key written with this certificate \
+                 (keystore/ next to signcerts/), or enrol again"
+                    .into(),
+            ))
+        }
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity").field("msp_id", &self.msp_id).finish_non_exhaustive()
+    }
+}
+
+/// Decodes the first `CERTIFICATE` block of a PEM text.
+fn certificate_der(pem: &[u8]) -> Result<Vec<u8>> {
+    let (_, block) = x509_parser::pem::parse_x509_pem(pem)
+        .map_err(|e| GatewayError::Identity(format!("the certificate is not PEM: {e}")))?;
+    if block.label != "CERTIFICATE" {
+        return Err(GatewayError::Identity(format!("expected a PEM CERTIFICATE, found {}", block.label)));
+    }
+    X509Certificate::from_der(&block.contents)
+        .map_err(|e| GatewayError::Identity(format!("the certificate is not valid X.509: {e}")))?;
+    Ok(block.contents)
+}
+
+/// An ECDSA P-256 private key that signs SHA-256 digests the way Fabric
+/// verifies them: DER signatures with a low S value (Fabric rejects high S).
+#[derive(Clone)]
+pub struct Signer {
+    key: SigningKey,
+}
+
+impl Signer {
+    /// A key from PEM: PKCS#8 (`PRIVATE KEY`, as cryptogen and fabric-ca
+    /// write it) or SEC1 (`EC PRIVATE KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        if let Ok(key) = SigningKey::from_pkcs8_pem(pem) {
+            return Ok(Self { key });
+        }
+        p256::SecretKey::from_sec1_pem(pem).map(|k| Self { key: SigningKey::from(k) }).map_err(|_| {
+            GatewayError::Identity(
+                "the private key is not a PEM P-256 key (PKCS#8 \"PRIVATE KEY\" or SEC1 \"EC PRIVATE KEY\")".into(),
+            )
+        })
+    }
+
+    /// Reads a key file (`keystore/*_sk` or `keystore/key.pem` in an MSP folder).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| GatewayError::Identity(format!("cannot read private key {}: {e}", path.display())))?;
+        Self::from_pem(&pem).map_err(|e| GatewayError::Identity(format!("{}: {e}", path.display())))
+    }
+
+    /// A fresh key from the operating system's random source, for enrolment.
+    pub fn generate() -> Self {
+        Self { key: SigningKey::random(&mut rand_core::OsRng) }
+    }
+
+    /// The key as PKCS#8 PEM, to store in a wallet.
+    pub fn to_pkcs8_pem(&self) -> Result<String> {
+        self.key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map(|s| s.to_string())
+            .map_err(|e| GatewayError::Identity(format!("cannot encode the private key: {e}")))
+    }
+
+    /// The public key as an uncompressed SEC1 point.
+    pub fn public_key_sec1(&self) -> Vec<u8> {
+        self.key.verifying_key().to_encoded_point(false).as_bytes().to_vec()
+    }
+
+    /// Signs a SHA-256 digest already computed (the digests the step-by-step API hands out).
+    pub fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        let signature: Signature =
+            self.key.sign_prehash(digest).map_err(|e| GatewayError::Identity(format!("signing failed: {e}")))?;
+        let signature = signature.normalize_s().unwrap_or(signature);
+        Ok(signature.to_der().as_bytes().to_vec())
+    }
+
+    /// Hashes `message` with SHA-256 and signs the digest.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        self.sign_digest(&Sha256::digest(message))
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signer(P-256, key hidden)")
+    }
+}
+
+/// SHA-256 of `bytes`: the digest every Fabric signature covers.
+pub fn digest(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+
+    #[test]
+    fn signatures_are_low_s_and_verify() {
+        let signer = Signer::generate();
+        for i in 0..64u8 {
+            let digest = digest(&[i]);
+            let der = signer.sign_digest(&digest).unwrap();
+            let sig = Signature::from_der(&der).unwrap();
+            assert!(sig.normalize_s().is_none(), "signature {i} has a high S");
+            signer.key.verifying_key().verify_prehash(&digest, &sig).unwrap();
+        }
+    }
+
+    #[test]
+    fn pkcs8_round_trip_keeps_the_key() {
+        let signer = Signer::generate();
+        let pem = signer.to_pkcs8_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let again = Signer::from_pem(&pem).unwrap();
+        assert_eq!(signer.public_key_sec1(), again.public_key_sec1());
+    }
+
+    #[test]
+    fn bad_key_text_is_named() {
+        let err = Signer::from_pem("not a key").unwrap_err().to_string();
+        assert!(err.contains("PKCS#8"), "{err}");
+    }
+
+    #[test]
+    fn identity_detects_a_foreign_key() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["user".into()]).unwrap().self_signed(&key).unwrap();
+        let identity = Identity::new("Org1MSP", cert.pem()).unwrap();
+        let own = Signer::from_pem(&key.serialize_pem()).unwrap();
+        identity.check_signer(&own).unwrap();
+        let err = identity.check_signer(&Signer::generate()).unwrap_err().to_string();
+        assert!(err.contains("does not belong"), "{err}");
+        assert!(Identity::new("Org1MSP", b"junk".to_vec()).is_err());
+        assert!(Identity::new(" ", cert.pem()).is_err());
+    }
+}
