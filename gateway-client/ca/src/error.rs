@@ -193,7 +193,9 @@ pub enum CaError {
     },
 
     /// No identity of that label in the wallet.
-    #[error("no identity {label:?} in the wallet {wallet}; log in first (`ehr login`) or pick one of `ehr identities`")]
+    #[error(
+        "no identity {label:?} in the wallet {wallet}; log in first (`ehr login`) or pick one listed by `ehr identities`"
+    )]
     NotInWallet {
         /// The label asked for.
         label: String,

@@ -74,6 +74,8 @@ pub(crate) enum Command {
     Login(Login),
     /// Show the identity in use: organisation, role, certificate expiry
     Whoami,
+    /// List the identities you can act as: the wallet's, and the local network's users
+    Identities,
     /// Register, show, update and find patients
     #[command(subcommand)]
     Patient(PatientCmd),

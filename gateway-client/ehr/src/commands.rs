@@ -4,7 +4,6 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use fabric_ca_client::{CaClient, EnrollOptions, Wallet, certificate_expiry};
 use fabric_gateway::{Checkpointer, FileCheckpointer, Start};
 use fabric_shim::ClientIdentity;
@@ -23,7 +22,7 @@ use ehr_client::session::{self, SignedIn, Source};
 use ehr_client::{Config, EhrClient, EhrClientError, Result, copy_hash};
 
 use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
-use crate::output::Output;
+use crate::output::{Output, display_name};
 
 /// Resolves the settings from defaults, the config file, the environment and the flags.
 pub(crate) fn resolve_config(global: &cli::Global) -> Result<Config> {
@@ -49,6 +48,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Login(args) => login(&config, args, out).await,
         Command::Whoami => whoami(&config, out),
+        Command::Identities => identities(&config, out),
         Command::Demo(args) => crate::demo::run(&cli.global, args, out).await,
         command => {
             let client = session::ehr_client(&config).await?;
@@ -69,7 +69,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
                     out.show("erased", &client.request_erasure(&patient_id(&args.patient)?).await?)
                 }
                 Command::Notifications(args) => notifications(&config, &client, args, out).await,
-                Command::Login(_) | Command::Whoami | Command::Demo(_) => Ok(()),
+                Command::Login(_) | Command::Whoami | Command::Identities | Command::Demo(_) => Ok(()),
             }
         }
     }
@@ -110,20 +110,6 @@ pub(crate) fn parse_time(raw: &str) -> Result<i64> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     Ok((era * 146_097 + doe - 719_468) * 86_400)
-}
-
-/// `CN=doctor1` out of a `cid` identity id (base64 of `x509::subject::issuer`), for people.
-pub(crate) fn display_name(person: &Person) -> String {
-    let decoded = base64::engine::general_purpose::STANDARD.decode(&person.id).ok();
-    let text = decoded.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-    let cn = text
-        .strip_prefix("x509::")
-        .and_then(|rest| rest.split("::").next())
-        .and_then(|subject| subject.split(',').find_map(|p| p.trim().strip_prefix("CN=")));
-    match cn {
-        Some(cn) => format!("{cn} ({})", person.msp),
-        None => format!("{} ({})", person.id, person.msp),
-    }
 }
 
 async fn login(config: &Config, args: cli::Login, out: Output) -> Result<()> {
@@ -213,6 +199,38 @@ fn whoami(config: &Config, out: Output) -> Result<()> {
         peer: config.peer.clone(),
     };
     out.show(&format!("{} as {}", who.subject, who.role.as_deref().unwrap_or("(no role attribute)")), &who)
+}
+
+fn identities(config: &Config, out: Output) -> Result<()> {
+    let mut rows = Vec::new();
+    for label in Wallet::new(&config.wallet).list()? {
+        rows.push(json!({ "identity": label, "source": "wallet" }));
+    }
+    let users = config.network_dir.join("users");
+    let mut local: Vec<String> = std::fs::read_dir(&users)
+        .into_iter()
+        .flatten()
+        .filter_map(|org| org.ok())
+        .flat_map(|org| {
+            let name = org.file_name().to_string_lossy().into_owned();
+            std::fs::read_dir(org.path())
+                .into_iter()
+                .flatten()
+                .filter_map(|u| u.ok())
+                .map(move |u| format!("{}@{name}", u.file_name().to_string_lossy()))
+        })
+        .collect();
+    local.sort();
+    for label in local {
+        rows.push(json!({ "identity": label, "source": "local network" }));
+    }
+    if out.is_json() {
+        return out.show("", &rows);
+    }
+    for row in &rows {
+        println!("{:<28} {}", row["identity"].as_str().unwrap_or_default(), row["source"].as_str().unwrap_or_default());
+    }
+    Ok(())
 }
 
 fn details(d: cli::Details, current: Option<PatientDetails>) -> Result<PatientDetails> {
@@ -619,12 +637,5 @@ mod tests {
         assert_eq!(parse_time("12345").unwrap(), 12345);
         assert!(parse_time("2026-13-01").is_err());
         assert!(parse_time("soon").is_err());
-    }
-
-    #[test]
-    fn display_names_come_from_the_subject() {
-        let id = base64::engine::general_purpose::STANDARD.encode("x509::CN=doctor1,OU=client::CN=ca.hospitala.ehr");
-        assert_eq!(display_name(&Person { id, msp: "HospitalAMSP".into() }), "doctor1 (HospitalAMSP)");
-        assert_eq!(display_name(&Person { id: "odd".into(), msp: "M".into() }), "odd (M)");
     }
 }

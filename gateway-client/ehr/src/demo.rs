@@ -12,8 +12,9 @@ use fabric_gateway::Start;
 use futures::StreamExt;
 
 use crate::cli;
-use crate::commands::{display_name, patient_id, resolve_config, store_files};
+use crate::commands::{patient_id, resolve_config, store_files};
 use crate::output::Output;
+use crate::output::display_name;
 
 /// A client acting as `label`, with the user's other settings.
 async fn as_user(global: &cli::Global, label: &str) -> Result<(Config, EhrClient)> {

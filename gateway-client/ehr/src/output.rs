@@ -3,7 +3,24 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use base64::Engine;
+use ehr_chaincode::model::Person;
 use ehr_client::{EhrClientError, Result};
+
+/// `doctor1 (HospitalAMSP)` out of a `cid` identity id (base64 of
+/// `x509::subject::issuer`), for people; scripts get the id itself with `--json`.
+pub(crate) fn display_name(person: &Person) -> String {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(&person.id).ok();
+    let text = decoded.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let cn = text
+        .strip_prefix("x509::")
+        .and_then(|rest| rest.split("::").next())
+        .and_then(|subject| subject.split(',').find_map(|p| p.trim().strip_prefix("CN=")));
+    match cn {
+        Some(cn) => format!("{cn} ({})", person.msp),
+        None => format!("{} ({})", person.id, person.msp),
+    }
+}
 
 /// Where results go and in which form.
 #[derive(Debug, Clone, Copy)]
@@ -48,11 +65,23 @@ impl Output {
 fn render(value: &Value, depth: usize, out: &mut String) {
     let pad = "  ".repeat(depth);
     match value {
+        Value::Object(map) if map.len() == 2 && map.contains_key("id") && map.contains_key("msp") => {
+            let person = Person {
+                id: map["id"].as_str().unwrap_or_default().to_owned(),
+                msp: map["msp"].as_str().unwrap_or_default().to_owned(),
+            };
+            out.push_str(&format!("{pad}{}\n", display_name(&person)));
+        }
         Value::Object(map) if map.is_empty() => out.push_str(&format!("{pad}(none)\n")),
         Value::Object(map) => {
             for (k, v) in map {
                 match v {
                     Value::Null => {}
+                    Value::Object(m) if m.len() == 2 && m.contains_key("id") && m.contains_key("msp") => {
+                        let mut line = String::new();
+                        render(v, 0, &mut line);
+                        out.push_str(&format!("{pad}{k}: {}", line.trim_start()));
+                    }
                     Value::Object(_) | Value::Array(_) if !is_empty(v) => {
                         out.push_str(&format!("{pad}{k}:\n"));
                         render(v, depth + 1, out);
@@ -90,5 +119,25 @@ fn scalar(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Array(_) | Value::Object(_) => "(none)".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_come_from_the_subject() {
+        let id = base64::engine::general_purpose::STANDARD.encode("x509::CN=doctor1,OU=client::CN=ca.hospitala.ehr");
+        assert_eq!(display_name(&Person { id, msp: "HospitalAMSP".into() }), "doctor1 (HospitalAMSP)");
+        assert_eq!(display_name(&Person { id: "odd".into(), msp: "M".into() }), "odd (M)");
+    }
+
+    #[test]
+    fn people_render_as_one_line() {
+        let id = base64::engine::general_purpose::STANDARD.encode("x509::CN=lab1,OU=client::CN=ca");
+        let mut text = String::new();
+        render(&serde_json::json!({"stamp": {"actor": {"id": id, "msp": "B"}, "at": 5}}), 0, &mut text);
+        assert_eq!(text, "stamp:\n  actor: lab1 (B)\n  at: 5\n");
     }
 }

@@ -103,6 +103,12 @@ impl Commit {
         &self.transaction_id
     }
 
+    /// How long [`Commit::status`] waits, instead of the gateway's default.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
     /// The serialised request (a `gateway.SignedCommitStatusRequest`), for an offline signer.
     pub fn bytes(&self) -> Vec<u8> {
         self.signed.encode_to_vec()

@@ -1,0 +1,663 @@
+//! The Rust gateway client, fabric-ca login and the `ehr` command line,
+//! end to end on the real local network (`fabric-network/network.sh`).
+//!
+//! One test, in order: the demo; every library feature (evaluate, submit,
+//! asynchronous submit, offline signing, transient data and endorsing
+//! organisations, time limits and cancellation, chaincode events replayed from
+//! a block and resumed from a checkpoint, block events, error details, the
+//! read-conflict retry); the cross-check with Fabric's official Node gateway
+//! client in both directions; login through fabric-ca; every `ehr` command
+//! with its exit codes; a notification listener killed and restarted
+//! mid-stream that sees every event exactly once; and last, faults: an
+//! unreachable peer, a commit that times out, and a peer that dies
+//! mid-stream.
+//!
+//! Needs the Fabric binaries and `npm ci` in `tests/network` (`scripts/test.sh`
+//! does both). It fails, never skips, when something is missing. Set
+//! `EHR_E2E_REUSE_NETWORK=1` to run against a network that is already up
+//! (for development; the network is then left running).
+
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use ehr_chaincode::model::{PatientDetails, PatientId};
+use ehr_chaincode::{TRANSIENT_PATIENT, TRANSIENT_SALT};
+use ehr_client::EhrClient;
+use ehr_tests::network::{Network, gateway, gateway_with};
+use ehr_tests::{repo_root, target_dir};
+use fabric_ca_client::{Attribute, CaClient, EnrollOptions, RegistrationRequest};
+use fabric_gateway::{
+    Checkpointer, Commit, Gateway, GatewayError, Identity, InMemoryCheckpointer, Proposal, RetryPolicy, Signer, Start,
+    Transaction, retry_on_conflict,
+};
+use futures::StreamExt;
+use serde_json::Value;
+
+const SALT: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+fn state() -> PathBuf {
+    repo_root().join("fabric-network/state")
+}
+
+fn msp_of(org: &str) -> &'static str {
+    match org {
+        "hospitala" => "HospitalAMSP",
+        "hospitalb" => "HospitalBMSP",
+        _ => "RegulatorMSP",
+    }
+}
+
+fn port_of(org: &str) -> u16 {
+    match org {
+        "hospitala" => 7051,
+        "hospitalb" => 8051,
+        _ => 9051,
+    }
+}
+
+fn tls_root(org: &str) -> Vec<u8> {
+    std::fs::read(state().join(format!("crypto/peerOrganizations/{org}.ehr/tlsca/tlsca.{org}.ehr-cert.pem")))
+        .expect("the org's TLS root exists")
+}
+
+fn user(org: &str, name: &str) -> (Identity, Signer) {
+    let msp = state().join(format!("users/{org}/{name}/msp"));
+    let identity = Identity::from_file(msp_of(org), &msp.join("signcerts/cert.pem")).expect("certificate");
+    let signer = Signer::from_file(&msp.join("keystore/key.pem")).expect("key");
+    (identity, signer)
+}
+
+async fn connect(org: &str, name: &str) -> Gateway {
+    let (identity, signer) = user(org, name);
+    Gateway::builder(format!("127.0.0.1:{}", port_of(org)))
+        .tls_root(tls_root(org))
+        .identity(identity)
+        .signer(signer)
+        .connect()
+        .await
+        .expect("gateway connects")
+}
+
+fn details(name: &str) -> PatientDetails {
+    PatientDetails {
+        name: name.into(),
+        birth_date: "1970-05-06".into(),
+        sex: "male".into(),
+        contact: String::new(),
+        description: String::new(),
+    }
+}
+
+/// The `ehr` binary, built from this workspace.
+fn ehr_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "ehr-client", "--bin", "ehr"])
+        .current_dir(repo_root())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the ehr binary failed");
+    let bin = target_dir().join("debug/ehr");
+    assert!(bin.is_file(), "{} was not built", bin.display());
+    bin
+}
+
+/// Runs `ehr` in an isolated home (its own wallet, file store, checkpoints).
+struct Cli {
+    bin: PathBuf,
+    home: tempfile::TempDir,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cli {
+    fn command(&self, identity: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("EHR_CONFIG", self.home.path().join("no-config.toml"))
+            .env("EHR_NETWORK_DIR", state())
+            .args(["--identity", identity])
+            .args(args);
+        cmd
+    }
+
+    fn run(&self, identity: &str, args: &[&str]) -> Out {
+        let out = self.command(identity, args).output().expect("ehr runs");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, identity: &str, args: &[&str]) -> String {
+        let out = self.run(identity, args);
+        assert_eq!(out.code, 0, "ehr {args:?} as {identity} failed:\n{}\n{}", out.stdout, out.stderr);
+        out.stdout
+    }
+
+    fn json(&self, identity: &str, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let stdout = self.ok(identity, &all);
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("ehr {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Runs a command that must fail with `code`, and returns its error text.
+    fn fails(&self, identity: &str, args: &[&str], code: i32) -> String {
+        let out = self.run(identity, args);
+        assert_eq!(out.code, code, "ehr {args:?} as {identity}: expected exit {code}:\n{}\n{}", out.stdout, out.stderr);
+        assert!(!out.stderr.contains("panicked") && !out.stderr.contains("RUST_BACKTRACE"), "{}", out.stderr);
+        out.stderr
+    }
+}
+
+#[test]
+fn the_gateway_client_and_the_ehr_tool_work_on_the_real_network() {
+    let reuse = std::env::var("EHR_E2E_REUSE_NETWORK").is_ok_and(|v| v == "1");
+    let network = if reuse { None } else { Some(Network::up(&[])) };
+    let cli = Cli { bin: ehr_binary(), home: tempfile::tempdir().unwrap() };
+
+    demo(&cli);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(library());
+    cross_check_with_the_node_client(&cli);
+    runtime.block_on(login(&cli));
+    every_command(&cli);
+    listener_restarts_without_loss_or_repeats(&cli);
+    runtime.block_on(faults(&cli, network.as_ref()));
+    drop(network);
+}
+
+fn demo(cli: &Cli) {
+    let started = Instant::now();
+    let out = cli.ok("doctor1@hospitala", &["demo"]);
+    for step in [
+        "registers the patient",
+        "uploads a CT report",
+        "tries to read the patient without consent",
+        "grants HospitalB's doctors read consent",
+        "refused: 403",
+        "second dispense refused: 409",
+        "reads the audit trail",
+        "done: patient P-0001",
+    ] {
+        assert!(out.contains(step), "the demo did not show {step:?}:\n{out}");
+    }
+    eprintln!("demo ran in {:?}", started.elapsed());
+}
+
+async fn library() {
+    let doctor = connect("hospitala", "doctor1").await;
+    let network = doctor.network("ehr");
+    let contract = network.contract("ehr");
+    let id = PatientId::parse("P-LIB-1").unwrap();
+    // Block events through the Deliver service, from the genesis block on.
+    let start_block = {
+        let mut blocks = network.block_events(Start::Block(0)).await.unwrap();
+        for expected in 0..3u64 {
+            let block = tokio::time::timeout(Duration::from_secs(30), blocks.next()).await.unwrap().unwrap().unwrap();
+            assert_eq!(block.header.unwrap().number, expected, "blocks come in order from the start block");
+        }
+        2
+    };
+
+    // Transient data with named endorsing organisations (the collection's members).
+    let registered = contract
+        .call("RegisterPatient")
+        .arg(id.as_str())
+        .transient(TRANSIENT_PATIENT, serde_json::to_vec(&details("Lib Patient")).unwrap())
+        .transient(TRANSIENT_SALT, SALT.as_bytes().to_vec())
+        .endorsing_organizations(["HospitalAMSP", "HospitalBMSP"])
+        .submit()
+        .await
+        .expect("register with transient data");
+    let registered: Value = serde_json::from_slice(&registered).unwrap();
+    assert_eq!(registered["id"], "P-LIB-1");
+
+    // Asynchronous submit: the result is known before the commit.
+    let submitted = contract.call("OpenAccess").args(["P-LIB-1", "library test"]).submit_async().await.unwrap();
+    let entry: Value = serde_json::from_slice(submitted.result()).unwrap();
+    assert_eq!(entry["granted"], true);
+    let status = submitted.commit().status().await.unwrap().ensure_committed().unwrap();
+    assert!(status.block_number > start_block);
+
+    // Evaluate through the typed client.
+    let ehr = EhrClient::new(contract.clone());
+    let view = ehr.read_patient(&id).await.unwrap();
+    assert_eq!(view.details.name, "Lib Patient");
+    assert!(view.verified);
+
+    // Offline signing: a gateway with no key; every digest is signed elsewhere.
+    let (identity, signer) = user("hospitala", "doctor1");
+    let offline =
+        Gateway::builder("127.0.0.1:7051").tls_root(tls_root("hospitala")).identity(identity).connect().await.unwrap();
+    let unsigned =
+        offline.network("ehr").contract("ehr").call("OpenAccess").args(["P-LIB-1", "offline"]).build().unwrap();
+    assert!(matches!(unsigned.evaluate().await, Err(GatewayError::NoSigner(_))));
+    let proposal =
+        Proposal::with_signature(&offline, &unsigned.bytes(), signer.sign_digest(&unsigned.digest()).unwrap()).unwrap();
+    assert_eq!(proposal.transaction_id(), unsigned.transaction_id());
+    let endorsed = proposal.endorse().await.unwrap();
+    let transaction =
+        Transaction::with_signature(&offline, &endorsed.bytes(), signer.sign_digest(&endorsed.digest()).unwrap())
+            .unwrap();
+    let submitted = transaction.submit().await.unwrap();
+    let commit = submitted.commit();
+    let commit =
+        Commit::with_signature(&offline, &commit.bytes(), signer.sign_digest(&commit.digest()).unwrap()).unwrap();
+    let status = commit.status().await.unwrap().ensure_committed().unwrap();
+    assert!(status.successful());
+
+    // The chaincode's own refusal, with every endorser's details.
+    let stranger = connect("hospitala", "doctor2").await;
+    let err = stranger
+        .network("ehr")
+        .contract("ehr")
+        .call("UpdatePatient")
+        .arg("P-LIB-1")
+        .transient(TRANSIENT_PATIENT, serde_json::to_vec(&details("X")).unwrap())
+        .transient(TRANSIENT_SALT, SALT.as_bytes().to_vec())
+        .submit()
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "403: not permitted: only an attending doctor may update patient P-LIB-1");
+    let GatewayError::Rpc { details: endorsers, .. } = &err else { panic!("{err:?}") };
+    assert!(
+        !endorsers.is_empty() && endorsers.iter().all(|d| !d.address.is_empty() && !d.msp_id.is_empty()),
+        "{endorsers:?}"
+    );
+    let missing = contract.evaluate("RecordHistory", &["P-LIB-1", "R-NONE"]).await.unwrap_err();
+    assert_eq!(missing.chaincode().map(|c| c.status), Some(404), "{missing}");
+
+    // Time limits and cancellation.
+    let late = contract.call("ListConsents").arg("P-LIB-1").timeout(Duration::from_micros(1)).evaluate().await;
+    assert!(matches!(late, Err(GatewayError::Timeout { .. })), "{late:?}");
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(5), contract.submit("OpenAccess", &["P-LIB-1", "cancelled"])).await;
+    assert!(cancelled.is_err(), "the submit was cancelled by dropping it");
+    assert!(
+        contract.evaluate("ListConsents", &["P-LIB-1"]).await.is_ok(),
+        "the gateway still works after a cancellation"
+    );
+
+    // Read conflicts: concurrent updates of one patient conflict without the
+    // retry helper, and all succeed with it.
+    let update = |name: String| {
+        let contract = contract.clone();
+        async move {
+            contract
+                .call("UpdatePatient")
+                .arg("P-LIB-1")
+                .transient(TRANSIENT_PATIENT, serde_json::to_vec(&details(&name)).unwrap())
+                .transient(TRANSIENT_SALT, SALT.as_bytes().to_vec())
+                .submit()
+                .await
+        }
+    };
+    let raw = futures::future::join_all((0..4).map(|i| update(format!("Raw {i}")))).await;
+    let conflicts = raw.iter().filter(|r| r.as_ref().is_err_and(GatewayError::is_read_conflict)).count();
+    assert!(conflicts >= 1, "4 concurrent updates of one key should conflict: {raw:?}");
+    assert!(raw.iter().all(|r| r.is_ok() || r.as_ref().is_err_and(GatewayError::is_read_conflict)), "{raw:?}");
+    let policy = RetryPolicy { attempts: 8, backoff: Duration::from_millis(200) };
+    let retried =
+        futures::future::join_all((0..4).map(|i| retry_on_conflict(policy, move |_| update(format!("Retried {i}")))))
+            .await;
+    assert!(retried.iter().all(Result::is_ok), "with the retry helper every update commits: {retried:?}");
+
+    // Chaincode events: replay from a block, then resume from a checkpoint.
+    let mut all = network.chaincode_events("ehr", Start::Block(start_block)).await.unwrap();
+    let mut mine = Vec::new();
+    while mine.len() < 3 {
+        let event = tokio::time::timeout(Duration::from_secs(30), all.next()).await.unwrap().unwrap().unwrap();
+        let note: Value = serde_json::from_slice(&event.payload).unwrap();
+        if note["patientId"] == "P-LIB-1" {
+            mine.push(event);
+        }
+    }
+    drop(all);
+    assert_eq!(mine[0].transaction_id, registered["created"]["txId"], "replay starts with the registration");
+    let mut checkpoint = InMemoryCheckpointer::new();
+    checkpoint.checkpoint_event(&mine[1]).unwrap();
+    let mut resumed =
+        network.chaincode_events("ehr", Start::resume(checkpoint.position(), Start::NextCommit)).await.unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(30), resumed.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(next.transaction_id, mine[2].transaction_id, "resuming skips exactly what was checkpointed");
+}
+
+fn cross_check_with_the_node_client(cli: &Cli) {
+    // Written by the official Node client, read by ours.
+    let transient = format!("patient={}", serde_json::to_string(&details("Node Written")).unwrap());
+    gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &transient, "--transient", &format!("salt={SALT}")],
+        &["RegisterPatient", "P-NODE-1"],
+    );
+    let ours = cli.json("doctor1@hospitala", &["patient", "history", "P-NODE-1"]);
+    let node = gateway("evaluate", "hospitala", "doctor1", "ehr", &["PatientHistory", "P-NODE-1"]);
+    let node: Value = serde_json::from_str(node["result"].as_str().unwrap()).unwrap();
+    assert_eq!(ours, node, "both clients read the same history");
+
+    // Written by ours, read by the Node client.
+    let added = cli.json("doctor1@hospitala", &["record", "add", "P-NODE-1", "--kind", "diagnosis", "--icd10", "J45"]);
+    let record_id = added["meta"]["id"].as_str().unwrap().to_owned();
+    let node = gateway("evaluate", "hospitala", "doctor1", "ehr", &["RecordHistory", "P-NODE-1", &record_id]);
+    let node: Value = serde_json::from_str(node["result"].as_str().unwrap()).unwrap();
+    assert_eq!(node[0]["meta"], added["meta"], "the Node client sees the record our client wrote");
+    let ours = cli.json("doctor1@hospitala", &["record", "history", "P-NODE-1", &record_id]);
+    assert_eq!(ours, node, "and both read it identically");
+}
+
+async fn login(cli: &Cli) {
+    // A registrar registers a new nurse-like user with attributes; the user logs in with the tool.
+    let root = state().join("crypto/peerOrganizations/hospitala.ehr/tlsca/tlsca.hospitala.ehr-cert.pem");
+    let ca = CaClient::from_tls_root_file("https://127.0.0.1:7054", "ca-hospitala", &root).unwrap();
+    let registrar = ca.enroll("admin", "adminpw", &EnrollOptions::default()).await.unwrap();
+    let mut request = RegistrationRequest::new("doctor9");
+    request.secret = Some("doctor9pw".into());
+    request.attributes = vec![Attribute::ecert("role", "doctor")];
+    let secret = ca.register(registrar.certificate_pem.as_bytes(), &registrar.signer, &request).await.unwrap();
+    assert_eq!(secret, "doctor9pw");
+
+    let wrong = cli.fails("doctor9@hospitala", &["login", "--secret", "nope"], 4);
+    assert!(wrong.contains("doctor9") && wrong.contains("secret"), "{wrong}");
+    let text = cli.ok("doctor9@hospitala", &["login", "--secret", "doctor9pw"]);
+    assert!(text.contains("logged in as doctor9@hospitala"), "{text}");
+    let key = cli.home.path().join(".ehr/wallet/doctor9@hospitala/key.pem");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600, "the key is private");
+    let who = cli.json("doctor9@hospitala", &["whoami"]);
+    assert_eq!((who["role"].as_str(), who["mspId"].as_str()), (Some("doctor"), Some("HospitalAMSP")));
+    assert!(who["source"].as_str().unwrap().starts_with("wallet"), "{who}");
+    let listed = cli.ok("doctor9@hospitala", &["identities"]);
+    assert!(listed.contains("doctor9@hospitala") && listed.contains("doctor1@hospitala"), "{listed}");
+    let before = std::fs::read(&key).unwrap();
+    cli.ok("doctor9@hospitala", &["login", "--renew"]);
+    assert_ne!(std::fs::read(&key).unwrap(), before, "renewal brings a new key");
+    // The new identity acts on the ledger.
+    cli.ok(
+        "doctor9@hospitala",
+        &["patient", "create", "P-NINE", "--name", "Nine", "--birth-date", "2001-01-01", "--sex", "other"],
+    );
+
+    // A key that does not match its certificate is refused before anything is sent.
+    std::fs::write(&key, Signer::generate().to_pkcs8_pem().unwrap()).unwrap();
+    let mismatch = cli.fails("doctor9@hospitala", &["whoami"], 4);
+    assert!(mismatch.contains("does not belong to its certificate"), "{mismatch}");
+    // A group-readable key is refused with the fix named.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let loose = cli.fails("doctor9@hospitala", &["whoami"], 4);
+    assert!(loose.contains("chmod 600"), "{loose}");
+}
+
+fn every_command(cli: &Cli) {
+    let d = "doctor1@hospitala";
+    // Patients.
+    let created = cli.json(
+        d,
+        &[
+            "patient",
+            "create",
+            "P-CLI-1",
+            "--name",
+            "Zoë O'Brien",
+            "--birth-date",
+            "1990-07-08",
+            "--sex",
+            "female",
+            "--contact",
+            "zoe@example.org",
+        ],
+    );
+    assert_eq!(created["version"], 1);
+    let bad = cli.fails(
+        d,
+        &["patient", "create", "P-CLI-2", "--name", "X", "--birth-date", "1990-13-08", "--sex", "female"],
+        2,
+    );
+    assert!(bad.contains("birthDate"), "{bad}");
+    let shown = cli.json(d, &["patient", "show", "P-CLI-1", "--purpose", "check-up"]);
+    assert_eq!(shown["details"]["name"], "Zoë O'Brien");
+    let updated = cli.json(d, &["patient", "update", "P-CLI-1", "--contact", "+1 555 0100"]);
+    assert_eq!(updated["version"], 2);
+    let shown = cli.json(d, &["patient", "show", "P-CLI-1"]);
+    assert_eq!(
+        (shown["details"]["contact"].as_str(), shown["details"]["name"].as_str()),
+        (Some("+1 555 0100"), Some("Zoë O'Brien"))
+    );
+    let hits = cli.json(d, &["patient", "search", "--name", "ZOE bri"]);
+    assert_eq!(hits["patients"][0]["patientId"], "P-CLI-1", "{hits}");
+    let history = cli.json(d, &["patient", "history", "P-CLI-1"]);
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    let verified = cli.json(d, &["patient", "verify", "P-CLI-1"]);
+    assert_eq!(verified["matches"], true);
+    let other = cli.json("doctor2@hospitala", &["whoami"]);
+    cli.ok(
+        d,
+        &["patient", "attend", "P-CLI-1", "--doctor", other["personId"].as_str().unwrap(), "--msp", "HospitalAMSP"],
+    );
+    cli.ok("doctor2@hospitala", &["patient", "show", "P-CLI-1"]);
+
+    // Records.
+    let slip = cli.home.path().join("slip.json");
+    let rx = cli.json(
+        d,
+        &[
+            "record",
+            "add",
+            "P-CLI-1",
+            "--kind",
+            "prescription",
+            "--medication",
+            "ibuprofen",
+            "--dose",
+            "400 mg",
+            "--frequency",
+            "as needed",
+            "--copy-out",
+            slip.to_str().unwrap(),
+        ],
+    );
+    let rx_id = rx["meta"]["id"].as_str().unwrap().to_owned();
+    let dx = cli
+        .json(d, &["record", "add", "P-CLI-1", "--kind", "diagnosis", "--icd10", "M54.5", "--text", "low back pain"]);
+    let dx_id = dx["meta"]["id"].as_str().unwrap().to_owned();
+    let missing = cli.fails(d, &["record", "add", "P-CLI-1", "--kind", "diagnosis"], 2);
+    assert!(missing.contains("--icd10"), "{missing}");
+    let shown = cli.json(d, &["record", "show", "P-CLI-1", &dx_id]);
+    assert_eq!(shown["body"]["icd10"], "M54.5");
+    let v2 = cli.json(d, &["record", "update", "P-CLI-1", &dx_id, "--kind", "diagnosis", "--icd10", "M54.50"]);
+    assert_eq!(v2["meta"]["version"], 2);
+    let history = cli.json(d, &["record", "history", "P-CLI-1", &dx_id]);
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    cli.json(d, &["record", "verify", "P-CLI-1", &dx_id]);
+    let listed = cli.json(d, &["record", "list", "P-CLI-1", "--kind", "diagnosis"]);
+    assert_eq!(listed["records"].as_array().unwrap().len(), 1);
+    let found = cli.json(d, &["record", "list", "P-CLI-1", "--icd10", "M54", "--from", "2020-01-01"]);
+    assert_eq!(found["records"][0]["id"], dx_id.as_str());
+    let deleted = cli.json(d, &["record", "delete", "P-CLI-1", &dx_id, "--reason", "entered twice"]);
+    assert_eq!(deleted["deleted"]["reason"], "entered twice");
+
+    // A radiologist uploads a file: stored, hashed, attached; downloads are verified.
+    let scan = cli.home.path().join("mri.pdf");
+    std::fs::write(&scan, b"%PDF-1.4 MRI lumbar spine\n").unwrap();
+    let uploaded =
+        cli.json("radiologist1@hospitala", &["upload", "P-CLI-1", scan.to_str().unwrap(), "--modality", "MRI"]);
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&scan).unwrap()));
+    assert_eq!(uploaded["sha256"], sha.as_str());
+    assert_eq!(uploaded["mediaType"], "application/pdf");
+    let report = uploaded["recordId"].as_str().unwrap().to_owned();
+    let out_dir = cli.home.path().join("downloads");
+    cli.ok(d, &["record", "download", "P-CLI-1", &report, "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(std::fs::read(out_dir.join(format!("{sha}.pdf"))).unwrap(), std::fs::read(&scan).unwrap());
+    let no_file =
+        cli.fails("radiologist1@hospitala", &["upload", "P-CLI-1", "/nonexistent.pdf", "--modality", "CT"], 1);
+    assert!(no_file.contains("/nonexistent.pdf"), "{no_file}");
+    let stored = cli.home.path().join(format!(".ehr/files/sha256/{}/{sha}", &sha[..2]));
+    std::fs::write(&stored, b"%PDF-1.4 altered\n").unwrap();
+    let tampered =
+        cli.fails(d, &["record", "download", "P-CLI-1", &report, "--out", out_dir.join("t").to_str().unwrap()], 8);
+    assert!(tampered.contains(&sha), "the mismatch names the ledger hash: {tampered}");
+
+    // Consent, access log, audit.
+    let p = "patient1@hospitala";
+    cli.ok(p, &["consent", "grant", "P-0001", "--org", "HospitalBMSP", "--write", "--until", "2099-01-01"]);
+    let consents = cli.json(p, &["consent", "list", "P-0001"]);
+    assert!(
+        consents.as_array().unwrap().iter().any(|c| c["grantee"]["msp"] == "HospitalBMSP" && c["scope"] == "readWrite")
+    );
+    cli.ok(
+        "lab1@hospitalb",
+        &["upload", "P-0001", scan.to_str().unwrap(), "--test", "full blood count", "--media-type", "application/pdf"],
+    );
+    cli.ok(p, &["consent", "revoke", "P-0001", "--org", "HospitalBMSP"]);
+    let refused = cli.fails("lab1@hospitalb", &["upload", "P-0001", scan.to_str().unwrap(), "--test", "again"], 4);
+    assert!(refused.starts_with("error: 403"), "{refused}");
+    let log = cli.json(p, &["access-log", "P-0001"]);
+    assert!(!log.as_array().unwrap().is_empty());
+    let audit = cli.json("regulator1@regulator", &["audit", "P-CLI-1"]);
+    assert!(audit.as_array().unwrap().iter().any(|l| l["action"] == "recordDeleted"), "{audit}");
+
+    // Prescriptions: verified from the slip, dispensed once.
+    let check =
+        cli.json("pharmacist1@hospitalb", &["prescription", "verify", &rx_id, "--copy", slip.to_str().unwrap()]);
+    assert_eq!(check["matches"], true);
+    let wrong = cli.fails("pharmacist1@hospitalb", &["prescription", "verify", &rx_id, "--hash", &"0".repeat(64)], 8);
+    assert!(wrong.contains("does not match"), "{wrong}");
+    cli.ok("pharmacist1@hospitalb", &["prescription", "dispense", &rx_id, "--copy", slip.to_str().unwrap()]);
+    let again =
+        cli.fails("pharmacist1@hospitalb", &["prescription", "dispense", &rx_id, "--copy", slip.to_str().unwrap()], 6);
+    assert!(again.contains("409"), "{again}");
+
+    // Exit codes scripts rely on.
+    cli.fails(d, &["record", "history", "P-CLI-1", "R-NONE"], 5);
+    cli.fails("doctor2@hospitala", &["record", "list", "P-0001"], 4);
+    cli.fails(d, &["patient", "show", "x"], 2);
+    let help = cli.ok(d, &["--help"]);
+    assert!(help.contains("Exit codes") && help.contains("Examples"), "{help}");
+
+    // Erasure, by the patient (patient1 holds P-0001 in their certificate).
+    cli.fails(p, &["erase", "P-0001"], 2);
+    let erased = cli.json(p, &["erase", "P-0001", "--yes"]);
+    assert!(erased["erased"].is_object(), "{erased}");
+    let after = cli.run(d, &["--json", "patient", "verify", "P-0001", "--version", "1"]);
+    assert_eq!(after.code, 8, "an erased copy no longer matches: {}", after.stderr);
+    let after: Value = serde_json::from_str(after.stdout.trim()).unwrap();
+    assert!(after["privateHash"].is_null() && after["ledgerHash"].is_string(), "{after}");
+}
+
+/// Starts `ehr notifications --follow` for P-CLI-1 and collects its lines.
+fn start_listener(cli: &Cli, checkpoint: &Path) -> (Child, mpsc::Receiver<Value>) {
+    let mut child = cli
+        .command(
+            "doctor1@hospitala",
+            &[
+                "--json",
+                "notifications",
+                "--follow",
+                "--patient",
+                "P-CLI-1",
+                "--checkpoint",
+                checkpoint.to_str().unwrap(),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the listener starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn listener_restarts_without_loss_or_repeats(cli: &Cli) {
+    let checkpoint = cli.home.path().join("listener.json");
+    let d = "doctor1@hospitala";
+    let access = |purpose: &str| {
+        let view = cli.json(d, &["patient", "show", "P-CLI-1", "--purpose", purpose]);
+        assert_eq!(view["record"]["id"], "P-CLI-1");
+    };
+    // Each `patient show` writes one access entry and so one notification.
+    let (mut first, rx) = start_listener(cli, &checkpoint);
+    std::thread::sleep(Duration::from_secs(2));
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let receive = |rx: &mpsc::Receiver<Value>, until: usize, seen: &mut BTreeMap<String, usize>| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while seen.values().sum::<usize>() < until && Instant::now() < deadline {
+            if let Ok(v) = rx.recv_timeout(Duration::from_millis(200)) {
+                *seen.entry(v["transactionId"].as_str().unwrap().to_owned()).or_default() += 1;
+            }
+        }
+    };
+    for i in 0..3 {
+        access(&format!("before-{i}"));
+    }
+    receive(&rx, 3, &mut seen);
+    assert_eq!(seen.len(), 3, "the listener saw the first three: {seen:?}");
+    // Killed mid-stream (SIGKILL: no chance to tidy up); events go on meanwhile.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    for i in 0..3 {
+        access(&format!("while-down-{i}"));
+    }
+    let (mut second, rx) = start_listener(cli, &checkpoint);
+    for i in 0..2 {
+        access(&format!("after-{i}"));
+    }
+    receive(&rx, 8, &mut seen);
+    std::thread::sleep(Duration::from_secs(3));
+    while let Ok(v) = rx.try_recv() {
+        *seen.entry(v["transactionId"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(seen.len(), 8, "every event arrived: {seen:?}");
+    assert!(seen.values().all(|n| *n == 1), "no event arrived twice: {seen:?}");
+}
+
+async fn faults(cli: &Cli, network: Option<&Network>) {
+    // An unreachable peer is named, with what to do.
+    let err = cli.fails("doctor1@hospitala", &["--peer", "127.0.0.1:1", "record", "list", "P-CLI-1"], 7);
+    assert!(err.contains("127.0.0.1:1") && err.contains("network.sh up"), "{err}");
+    assert!(!err.contains("debug:"), "no internals without --verbose: {err}");
+
+    // A commit that does not come in time says the transaction may still commit.
+    let doctor = connect("hospitala", "doctor1").await;
+    let never = Commit::for_transaction(&doctor, "ehr", &"f".repeat(64)).unwrap().timeout(Duration::from_secs(2));
+    let late = never.status().await.unwrap_err();
+    assert!(matches!(late, GatewayError::Timeout { .. }) && late.to_string().contains("may still commit"), "{late}");
+
+    // A peer that dies mid-stream ends the stream with an error, not a hang.
+    let Some(network) = network else { return };
+    let b = connect("hospitalb", "doctor1").await;
+    let mut events = b.network("ehr").chaincode_events("ehr", Start::NextCommit).await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(1), events.next()).await;
+    let pid = network.pid_of("peer0.hospitalb");
+    Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(30), events.next()).await.expect("the stream ends promptly");
+    assert!(matches!(end, Some(Err(_)) | None), "{end:?}");
+    let ehr = EhrClient::new(b.network("ehr").contract("ehr"));
+    let err = ehr.list_consents(&PatientId::parse("P-CLI-1").unwrap()).await.unwrap_err();
+    assert_eq!(err.exit_code(), 7, "a dead peer is reported as unavailable: {err}");
+}
