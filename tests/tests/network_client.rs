@@ -398,6 +398,19 @@ async fn login(cli: &Cli) {
     std::fs::write(&key, Signer::generate().to_pkcs8_pem().unwrap()).unwrap();
     let mismatch = cli.fails("doctor9@hospitala", &["whoami"], 4);
     assert!(mismatch.contains("does not belong to its certificate"), "{mismatch}");
+    // A certificate from a CA the channel does not trust is refused by the
+    // peer (as a revoked or expired one would be), with what to do.
+    let foreign = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let foreign_cert = rcgen::CertificateParams::new(vec!["intruder".into()]).unwrap().self_signed(&foreign).unwrap();
+    let intruder = state().join("users/hospitala/intruder/msp");
+    std::fs::create_dir_all(intruder.join("signcerts")).unwrap();
+    std::fs::create_dir_all(intruder.join("keystore")).unwrap();
+    std::fs::write(intruder.join("signcerts/cert.pem"), foreign_cert.pem()).unwrap();
+    std::fs::write(intruder.join("keystore/key.pem"), foreign.serialize_pem()).unwrap();
+    let refused = cli.fails("intruder@hospitala", &["record", "list", "P-NINE"], 4);
+    assert!(refused.contains("does not accept this identity") && refused.contains("ehr login"), "{refused}");
+    std::fs::remove_dir_all(intruder.parent().unwrap()).unwrap();
+
     // A group-readable key is refused with the fix named.
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let loose = cli.fails("doctor9@hospitala", &["whoami"], 4);

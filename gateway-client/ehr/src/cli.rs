@@ -28,7 +28,12 @@ Examples:
 
 /// Electronic health records on Hyperledger Fabric.
 #[derive(Debug, Parser)]
-#[command(name = "ehr", version, about, after_help = AFTER_HELP)]
+#[command(
+    name = "ehr",
+    version,
+    about = "Electronic health records on Hyperledger Fabric: patients, records, files, consent, audit",
+    after_help = AFTER_HELP
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,
@@ -39,7 +44,7 @@ pub(crate) struct Cli {
 /// Flags every command takes.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Global {
-    /// Identity to act as, user@org (e.g. doctor1@hospitala) [env: EHR_IDENTITY]
+    /// Identity to act as, user@org [env: EHR_IDENTITY; default doctor1@hospitala]
     #[arg(long, global = true)]
     pub(crate) identity: Option<String>,
     /// Gateway peer host:port [env: EHR_PEER]

@@ -74,7 +74,7 @@ impl EhrClientError {
                     GatewayError::Rpc { code: tonic::Code::Unavailable | tonic::Code::DeadlineExceeded, .. } => {
                         exit::UNAVAILABLE
                     }
-                    GatewayError::Identity(_) => exit::FORBIDDEN,
+                    GatewayError::Identity(_) | GatewayError::IdentityRefused { .. } => exit::FORBIDDEN,
                     GatewayError::Usage(_) => exit::USAGE,
                     _ => exit::FAILURE,
                 },
@@ -99,6 +99,9 @@ impl EhrClientError {
             Self::Gateway(GatewayError::Rpc { code: tonic::Code::Unavailable, .. }) => {
                 Some("the peer went away; check it with fabric-network/network.sh status and try again")
             }
+            Self::Gateway(GatewayError::IdentityRefused { .. }) => Some(
+                "run `ehr login` again for a fresh certificate, or ask your organisation's admin whether it was revoked",
+            ),
             Self::Gateway(GatewayError::Identity(_)) => {
                 Some("run `ehr login` again to get a fresh certificate and key")
             }

@@ -103,6 +103,18 @@ pub enum GatewayError {
         /// The chaincode's answer, when one endorser's message carries it.
         chaincode: Option<ChaincodeFailure>,
     },
+    /// The peer refused the caller's identity before running anything: the
+    /// certificate is expired, revoked, or from a CA the channel does not trust.
+    #[error(
+        "{call} refused: the peer does not accept this identity ({message}); the certificate may be expired, revoked \
+         or issued by a CA the channel does not trust"
+    )]
+    IdentityRefused {
+        /// The call.
+        call: Call,
+        /// The peer's message.
+        message: String,
+    },
     /// The evaluated function answered with an error status.
     #[error("{0}")]
     Chaincode(ChaincodeFailure),
@@ -176,6 +188,15 @@ impl GatewayError {
     /// Builds the error for a failed gateway call from its gRPC status.
     pub(crate) fn from_status(call: Call, status: tonic::Status) -> Self {
         let details = endorser_details(&status);
+        let refusal = std::iter::once(status.message()).chain(details.iter().map(|d| d.message.as_str())).find(|m| {
+            m.contains("access denied: channel")
+                || m.contains("creator is malformed")
+                || m.contains("identity is expired")
+        });
+        if let Some(message) = refusal.or((status.code() == tonic::Code::PermissionDenied).then(|| status.message())) {
+            let message = message.rsplit("error validating proposal: ").next().unwrap_or(message).to_owned();
+            return Self::IdentityRefused { call, message };
+        }
         let chaincode =
             details.iter().find_map(|d| chaincode_failure(&d.message)).or_else(|| chaincode_failure(status.message()));
         Self::Rpc { call, code: status.code(), message: status.message().to_owned(), details, chaincode }
@@ -302,6 +323,20 @@ mod tests {
             tonic::Status::unknown("evaluate call to endorser returned error: chaincode response 404, no patient P-9");
         let err = GatewayError::from_status(Call::Evaluate, status);
         assert_eq!(err.to_string(), "404: no patient P-9");
+    }
+
+    #[test]
+    fn a_refused_identity_is_named_as_such() {
+        let status = status_with(vec![ErrorDetail {
+            address: "127.0.0.1:7051".into(),
+            msp_id: "HospitalAMSP".into(),
+            message: "error validating proposal: access denied: channel [ehr] creator org [HospitalAMSP]".into(),
+        }]);
+        let err = GatewayError::from_status(Call::Endorse, status);
+        assert!(matches!(err, GatewayError::IdentityRefused { .. }), "{err:?}");
+        assert!(err.to_string().contains("does not accept this identity (access denied: channel [ehr]"), "{err}");
+        let denied = GatewayError::from_status(Call::ChaincodeEvents, tonic::Status::permission_denied("policy"));
+        assert!(matches!(denied, GatewayError::IdentityRefused { .. }), "{denied:?}");
     }
 
     #[test]
