@@ -12,6 +12,7 @@
 //! A missing Node install or Go binary is an error that says to run
 //! `tests/conformance/setup.sh`: callers never skip silently.
 
+pub mod bench;
 pub mod conformance;
 pub mod network;
 

@@ -45,4 +45,6 @@ mod wallet;
 
 pub use client::{Attribute, AttributeRequest, CaClient, EnrollOptions, Enrollment, RegistrationRequest};
 pub use error::{CaError, Result};
-pub use wallet::{IdentityMeta, Wallet, WalletEntry, certificate_expiry, check_not_expired, validate_label};
+pub use wallet::{
+    IdentityMeta, Wallet, WalletEntry, certificate_expiry, check_not_expired, read_msp_dir, validate_label,
+};

@@ -163,22 +163,8 @@ impl Wallet {
     /// name; no CA URL is known.
     pub fn import_msp_dir(&self, label: &str, msp_id: &str, dir: &Path) -> Result<WalletEntry> {
         validate_label(label)?;
-        let cert_path = first_file(&dir.join("signcerts"))?;
-        let key_path = first_file(&dir.join("keystore"))?;
-        let cert = fs::read(&cert_path).map_err(CaError::io("read", &cert_path))?;
-        let key_pem = fs::read_to_string(&key_path).map_err(CaError::io("read", &key_path))?;
-        let signer = Signer::from_pem(&key_pem)
-            .map_err(|e| CaError::BadEntry { path: key_path.clone(), detail: e.to_string() })?;
-        let identity = Identity::new(msp_id, cert.as_slice())
-            .map_err(|e| CaError::BadEntry { path: cert_path.clone(), detail: e.to_string() })?;
-        identity.check_signer(&signer).map_err(|_| CaError::BadEntry {
-            path: dir.to_path_buf(),
-            detail: format!(
-                "the key {} does not belong to the certificate {}",
-                key_path.display(),
-                cert_path.display()
-            ),
-        })?;
+        let (identity, signer) = read_msp_dir(msp_id, dir)?;
+        let cert = identity.certificate_pem().to_vec();
         let meta = IdentityMeta {
             msp_id: msp_id.to_string(),
             label: label.to_string(),
@@ -199,6 +185,25 @@ impl Wallet {
             Err(CaError::NotInWallet { label: label.to_string(), wallet: self.dir.clone() })
         }
     }
+}
+
+/// Reads an MSP folder written by `fabric-ca-client` or `cryptogen` (the
+/// first file of `signcerts/` and of `keystore/`, by name), checking that the
+/// key belongs to the certificate.
+pub fn read_msp_dir(msp_id: &str, dir: &Path) -> Result<(Identity, Signer)> {
+    let cert_path = first_file(&dir.join("signcerts"))?;
+    let key_path = first_file(&dir.join("keystore"))?;
+    let cert = fs::read(&cert_path).map_err(CaError::io("read", &cert_path))?;
+    let key_pem = fs::read_to_string(&key_path).map_err(CaError::io("read", &key_path))?;
+    let signer =
+        Signer::from_pem(&key_pem).map_err(|e| CaError::BadEntry { path: key_path.clone(), detail: e.to_string() })?;
+    let identity = Identity::new(msp_id, cert.as_slice())
+        .map_err(|e| CaError::BadEntry { path: cert_path.clone(), detail: e.to_string() })?;
+    identity.check_signer(&signer).map_err(|_| CaError::BadEntry {
+        path: dir.to_path_buf(),
+        detail: format!("the key {} does not belong to the certificate {}", key_path.display(), cert_path.display()),
+    })?;
+    Ok((identity, signer))
 }
 
 /// Checks that `label` can name a wallet folder and nothing else: not empty,

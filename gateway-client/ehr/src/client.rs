@@ -105,8 +105,8 @@ impl EhrClient {
     }
 
     /// Submits, endorsing again with a new transaction id after a read
-    /// conflict. `transient` is rebuilt per attempt by the caller's closure
-    /// only through `build`, so every attempt carries the same data.
+    /// conflict. Every attempt carries the same arguments and transient data
+    /// (salt included), so a retried version hashes as the first one would.
     async fn submit<T: DeserializeOwned>(
         &self,
         function: &str,

@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fabric_ca_client::{CaClient, EnrollOptions, Wallet, certificate_expiry};
 use fabric_gateway::{Checkpointer, FileCheckpointer, Start};
-use fabric_shim::ClientIdentity;
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
@@ -39,7 +38,8 @@ pub(crate) fn resolve_config(global: &cli::Global) -> Result<Config> {
         store: global.store.clone(),
         ..Settings::default()
     };
-    Config::resolve(file, env, flags)
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    Config::resolve(file, env, flags, &home)
 }
 
 pub(crate) async fn run(cli: Cli) -> Result<()> {
@@ -180,10 +180,9 @@ struct WhoAmI {
 fn whoami(config: &Config, out: Output) -> Result<()> {
     let signed_in: SignedIn = session::sign_in(config)?;
     let pem = signed_in.identity.certificate_pem();
-    let cid = ClientIdentity::from_msp_and_pem(signed_in.identity.msp_id(), pem)
-        .map_err(|e| EhrClientError::Usage(format!("the certificate cannot be read: {e}")))?;
+    let cid = session::client_identity(&signed_in.identity)?;
     let expires = certificate_expiry(pem)?.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let person = Person { id: cid.id().to_owned(), msp: cid.msp_id().to_owned() };
+    let person = session::person(&signed_in.identity)?;
     let who = WhoAmI {
         identity: config.identity.clone(),
         msp_id: cid.msp_id().to_owned(),
@@ -332,6 +331,17 @@ fn body(kind: RecordKind, b: &cli::Body) -> Result<RecordBody> {
     Ok(body)
 }
 
+/// The configured file store, with S3 settings from the `AWS_*` environment
+/// variables (credentials, `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`).
+fn open_store(config: &Config) -> Result<FileStore> {
+    // Only the variables object_store knows (AWS_CA_BUNDLE and the like are not S3 options).
+    let aws = std::env::vars()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .filter(|(k, _)| k.parse::<object_store::aws::AmazonS3ConfigKey>().is_ok());
+    Ok(FileStore::open_with_options(&config.store, aws)?)
+}
+
 /// Stores files off-chain first: a record names only files already stored and hashed.
 pub(crate) async fn store_files(
     config: &Config,
@@ -341,7 +351,7 @@ pub(crate) async fn store_files(
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let store = FileStore::open(&config.store)?;
+    let store = open_store(config)?;
     let mut out = Vec::new();
     for path in files {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -432,7 +442,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
             }
             std::fs::create_dir_all(&dir)
                 .map_err(|e| EhrClientError::Usage(format!("cannot create {}: {e}", dir.display())))?;
-            let store = FileStore::open(&config.store)?;
+            let store = open_store(config)?;
             let mut files = Vec::new();
             for a in &view.attachments {
                 let ext = a.media_type.rsplit('/').next().filter(|e| e.len() <= 8).unwrap_or("bin");
@@ -537,19 +547,13 @@ async fn prescription(client: &EhrClient, cmd: PrescriptionCmd, out: Output) -> 
     }
 }
 
-fn default_checkpoint(config: &Config) -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-    home.join(".ehr/checkpoints").join(format!("{}.json", config.identity))
-}
-
 async fn notifications(config: &Config, client: &EhrClient, args: cli::Notifications, out: Output) -> Result<()> {
-    let own = session::sign_in(config).ok().and_then(|s| {
-        ClientIdentity::from_msp_and_pem(s.identity.msp_id(), s.identity.certificate_pem())
-            .ok()
-            .and_then(|c| c.attribute("patient_id").map(str::to_owned))
-    });
+    let me = session::client_identity(client.contract().network().gateway().identity())?;
+    let own = me.attribute("patient_id").map(str::to_owned);
     let only = args.patient.clone().or(own);
-    let mut checkpoint = FileCheckpointer::open(args.checkpoint.clone().unwrap_or_else(|| default_checkpoint(config)))?;
+    let mut checkpoint = FileCheckpointer::open(
+        args.checkpoint.clone().unwrap_or_else(|| config.checkpoints.join(format!("{}.json", config.identity))),
+    )?;
     let initial = args.from_block.map(Start::Block).unwrap_or(Start::NextCommit);
     let mut pause = Duration::from_millis(500);
     loop {

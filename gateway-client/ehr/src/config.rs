@@ -130,6 +130,8 @@ pub struct Config {
     pub ca_tls_root: PathBuf,
     /// The local network's state folder.
     pub network_dir: PathBuf,
+    /// Where `notifications` keeps its checkpoints by default.
+    pub checkpoints: PathBuf,
 }
 
 /// The config file's path: `$EHR_CONFIG`, else `~/.config/ehr/config.toml`.
@@ -169,8 +171,10 @@ pub fn split_label(label: &str) -> Result<(&str, &str)> {
 }
 
 impl Config {
-    /// Layers defaults, the file, the environment and `flags` (highest).
-    pub fn resolve(file: Settings, env: Settings, flags: Settings) -> Result<Config> {
+    /// Layers defaults, the file, the environment and `flags` (highest);
+    /// `home` roots the default wallet, file store and checkpoints (`~/.ehr`).
+    pub fn resolve(file: Settings, env: Settings, flags: Settings, home: &Path) -> Result<Config> {
+        let ehr_home = home.join(".ehr");
         let s = file.merge(env).merge(flags);
         let network_dir = s.network_dir.clone().unwrap_or_else(default_network_dir);
         let identity = s.identity.clone().unwrap_or_else(|| "doctor1@hospitala".into());
@@ -198,16 +202,11 @@ impl Config {
             },
             tls_root: s.tls_root.unwrap_or_else(|| org_tls.clone()),
             server_name: s.server_name,
-            wallet: s.wallet.unwrap_or_else(|| {
-                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-                home.join(".ehr/wallet")
-            }),
+            wallet: s.wallet.unwrap_or_else(|| ehr_home.join("wallet")),
             channel: s.channel.unwrap_or_else(|| "ehr".into()),
             chaincode: s.chaincode.unwrap_or_else(|| "ehr".into()),
-            store: s.store.unwrap_or_else(|| {
-                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-                home.join(".ehr/files").display().to_string()
-            }),
+            store: s.store.unwrap_or_else(|| ehr_home.join("files").display().to_string()),
+            checkpoints: ehr_home.join("checkpoints"),
             ca_url: match s.ca_url {
                 Some(u) => u,
                 None => format!("https://127.0.0.1:{}", port("CA_PORT").ok_or_else(|| need("CA", "EHR_CA_URL"))?),
@@ -250,7 +249,8 @@ mod tests {
             _ => None,
         });
         let flags = Settings { chaincode: Some("flagcc".into()), ..Default::default() };
-        let c = Config::resolve(file, env, flags).unwrap();
+        let c = Config::resolve(file, env, flags, Path::new("/home/u")).unwrap();
+        assert_eq!(c.wallet, Path::new("/home/u/.ehr/wallet"));
         assert_eq!((c.channel.as_str(), c.chaincode.as_str()), ("envchan", "flagcc"));
         assert_eq!(
             (c.org.as_str(), c.msp_id.as_str(), c.peer.as_str()),
@@ -264,10 +264,12 @@ mod tests {
     #[test]
     fn a_foreign_org_needs_its_peer_named() {
         let env = Settings { identity: Some("x@elsewhere".into()), ..Default::default() };
-        let err = Config::resolve(Settings::default(), env, Settings::default()).unwrap_err().to_string();
+        let err =
+            Config::resolve(Settings::default(), env, Settings::default(), Path::new("/h")).unwrap_err().to_string();
         assert!(err.contains("EHR_PEER"), "{err}");
         let bad = Settings { identity: Some("nobody".into()), ..Default::default() };
-        let err = Config::resolve(Settings::default(), bad, Settings::default()).unwrap_err().to_string();
+        let err =
+            Config::resolve(Settings::default(), bad, Settings::default(), Path::new("/h")).unwrap_err().to_string();
         assert!(err.contains("user@org"), "{err}");
     }
 

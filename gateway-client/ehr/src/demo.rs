@@ -134,10 +134,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
                 "doctor1@hospitala",
                 "adds HospitalB's doctor as an attending doctor (the demo patient has no login)",
             );
-            let who_b = doctor_b.contract().network().gateway().identity().clone();
-            let cid = fabric_shim::ClientIdentity::from_msp_and_pem(who_b.msp_id(), who_b.certificate_pem())
-                .map_err(|e| EhrClientError::Usage(e.to_string()))?;
-            let person_b = ehr_chaincode::model::Person { id: cid.id().to_owned(), msp: cid.msp_id().to_owned() };
+            let person_b = session::person(doctor_b.contract().network().gateway().identity())?;
             let record = doctor.add_attending_doctor(&id, &person_b).await?;
             s.ok(format!("{} attending doctors now", record.attending.len()));
         }

@@ -249,31 +249,22 @@ impl Progress {
     }
 }
 
-/// How S3 stores are configured: from `AWS_*` environment variables or from explicit options.
-#[derive(Clone)]
-enum S3Settings {
-    FromEnv,
-    Options(Vec<(String, String)>),
-}
+/// S3 settings given by the caller (keys such as `aws_access_key_id`,
+/// `aws_endpoint`); the library never reads the environment itself.
+#[derive(Clone, Default)]
+struct S3Settings(Vec<(String, String)>);
 
 impl S3Settings {
     fn builder(&self, location: &str) -> Result<AmazonS3Builder, FilesError> {
-        let mut builder = match self {
-            Self::FromEnv => AmazonS3Builder::from_env(),
-            Self::Options(options) => {
-                let mut builder = AmazonS3Builder::new();
-                for (key, value) in options {
-                    let key: AmazonS3ConfigKey = key.parse().map_err(|err| FilesError::InvalidLocation {
-                        location: location.to_owned(),
-                        reason: format!("unknown S3 option `{key}`: {err}"),
-                    })?;
-                    builder = builder.with_config(key, value);
-                }
-                builder
-            }
-        };
-        builder = builder.with_url(location);
-        Ok(builder)
+        let mut builder = AmazonS3Builder::new();
+        for (key, value) in &self.0 {
+            let key: AmazonS3ConfigKey = key.parse().map_err(|err| FilesError::InvalidLocation {
+                location: location.to_owned(),
+                reason: format!("unknown S3 option `{key}`: {err}"),
+            })?;
+            builder = builder.with_config(key, value);
+        }
+        Ok(builder.with_url(location))
     }
 }
 
@@ -303,16 +294,16 @@ impl FileStore {
     /// Opens the store at `location`: a folder path (created if missing), or a `file://`,
     /// `s3://bucket/prefix` or `memory://` URL.
     ///
-    /// S3 settings (credentials, `AWS_REGION`, `AWS_ENDPOINT` for MinIO and other
-    /// S3-compatible stores, `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint) are read from the
-    /// `AWS_*` environment variables, the way AWS tools do. `memory://` keeps files in this
-    /// process only, for tests.
+    /// An S3 store opened this way has no settings beyond its URL; use
+    /// [`FileStore::open_with_options`] for credentials and endpoints. `memory://` keeps files
+    /// in this process only, for tests.
     pub fn open(location: &str) -> Result<Self, FilesError> {
-        Self::open_inner(location, S3Settings::FromEnv)
+        Self::open_inner(location, S3Settings::default())
     }
 
-    /// Like [`FileStore::open`], but S3 settings come only from `options` (keys such as
-    /// `aws_access_key_id`, `aws_endpoint`, `aws_allow_http`), never from the environment.
+    /// Like [`FileStore::open`], with S3 settings (keys such as `aws_access_key_id`,
+    /// `aws_region`, `aws_endpoint` for MinIO and other S3-compatible stores, `aws_allow_http`).
+    /// The `ehr` tool passes its `AWS_*` environment variables here, the way AWS tools read them.
     pub fn open_with_options<I, K, V>(location: &str, options: I) -> Result<Self, FilesError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -320,7 +311,7 @@ impl FileStore {
         V: Into<String>,
     {
         let options = options.into_iter().map(|(key, value)| (key.into(), value.into())).collect();
-        Self::open_inner(location, S3Settings::Options(options))
+        Self::open_inner(location, S3Settings(options))
     }
 
     fn open_inner(location: &str, s3: S3Settings) -> Result<Self, FilesError> {

@@ -2,11 +2,13 @@
 //! (wallet first, then the local network's user folders), refuse an expired
 //! certificate or a foreign key, connect to the gateway peer.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
-use fabric_ca_client::{IdentityMeta, Wallet, check_not_expired};
+use ehr_chaincode::model::Person;
+use fabric_ca_client::{IdentityMeta, Wallet, check_not_expired, read_msp_dir};
 use fabric_gateway::{Gateway, Identity, Signer};
+use fabric_shim::ClientIdentity;
 
 use crate::client::EhrClient;
 use crate::config::Config;
@@ -32,14 +34,6 @@ pub struct SignedIn {
     pub source: Source,
 }
 
-/// The first file of a folder, sorted by name (MSP folders hold one cert and one key).
-fn first_file(dir: &Path) -> Option<PathBuf> {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
-    files.sort();
-    files.into_iter().next()
-}
-
 /// Finds the configured identity and checks it can sign today.
 pub fn sign_in(config: &Config) -> Result<SignedIn> {
     let wallet = Wallet::new(&config.wallet);
@@ -47,12 +41,7 @@ pub fn sign_in(config: &Config) -> Result<SignedIn> {
         let entry = wallet.get(&config.identity)?;
         SignedIn { identity: entry.identity, signer: entry.signer, source: Source::Wallet(wallet.path().to_owned()) }
     } else if let Some(msp) = config.local_msp_dir() {
-        let missing = || EhrClientError::Config(format!("{} holds no certificate or no key", msp.display()));
-        let cert = first_file(&msp.join("signcerts")).ok_or_else(missing)?;
-        let key = first_file(&msp.join("keystore")).ok_or_else(missing)?;
-        let identity = Identity::from_file(config.msp_id.clone(), &cert)?;
-        let signer = Signer::from_file(&key)?;
-        identity.check_signer(&signer)?;
+        let (identity, signer) = read_msp_dir(&config.msp_id, &msp)?;
         SignedIn { identity, signer, source: Source::LocalNetwork(msp) }
     } else {
         return Err(EhrClientError::Config(format!(
@@ -100,4 +89,17 @@ pub fn login_meta(config: &Config, enrollment_id: &str) -> IdentityMeta {
         enrollment_id: enrollment_id.to_owned(),
         ca_url: Some(config.ca_url.clone()),
     }
+}
+
+/// How the contract sees `identity`: its `cid` id, MSP and certificate
+/// attributes (role, patient id), computed by the shim's own code.
+pub fn client_identity(identity: &Identity) -> Result<ClientIdentity> {
+    ClientIdentity::from_msp_and_pem(identity.msp_id(), identity.certificate_pem())
+        .map_err(|e| EhrClientError::Usage(format!("the certificate cannot be read: {e}")))
+}
+
+/// The contract's `Person` for `identity`, as it records actors and grantees.
+pub fn person(identity: &Identity) -> Result<Person> {
+    let cid = client_identity(identity)?;
+    Ok(Person { id: cid.id().to_owned(), msp: cid.msp_id().to_owned() })
 }

@@ -1,16 +1,14 @@
 //! Whole blocks as the peer commits them, through the peer's Deliver service.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use fabric_protos::common::{Block, ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader};
+use fabric_protos::common::{Block, Envelope, HeaderType, Payload};
 use fabric_protos::orderer::{SeekInfo, SeekPosition, SeekSpecified, seek_info, seek_position};
 use fabric_protos::protos::deliver_response;
 use futures::StreamExt;
 use prost::Message;
-use rand_core::{OsRng, RngCore};
 
 use crate::error::{Call, GatewayError, Result};
 use crate::events::{EventStream, Start, spawn_stream};
+use crate::header::new_header;
 use crate::identity::digest;
 use crate::network::Network;
 
@@ -49,25 +47,8 @@ impl Network {
     }
 
     fn signed_envelope(&self, data: Vec<u8>) -> Result<Envelope> {
-        let creator = self.gateway().identity().to_bytes();
-        let mut nonce = [0u8; 24];
-        OsRng.fill_bytes(&mut nonce);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        let channel_header = ChannelHeader {
-            r#type: HeaderType::DeliverSeekInfo as i32,
-            channel_id: self.name().to_owned(),
-            tx_id: hex::encode(digest(&[nonce.as_slice(), &creator].concat())),
-            timestamp: Some(prost_types::Timestamp { seconds: now.as_secs() as i64, nanos: now.subsec_nanos() as i32 }),
-            ..Default::default()
-        };
-        let payload = Payload {
-            header: Some(Header {
-                channel_header: channel_header.encode_to_vec(),
-                signature_header: SignatureHeader { creator, nonce: nonce.to_vec() }.encode_to_vec(),
-            }),
-            data,
-        }
-        .encode_to_vec();
+        let (_, header) = new_header(self.gateway().identity(), HeaderType::DeliverSeekInfo, self.name(), Vec::new());
+        let payload = Payload { header: Some(header), data }.encode_to_vec();
         let signature = self.gateway().sign_digest("the block delivery request", &digest(&payload))?;
         Ok(Envelope { payload, signature })
     }

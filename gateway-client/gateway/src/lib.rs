@@ -29,6 +29,7 @@ pub mod contract;
 pub mod error;
 pub mod events;
 pub mod gateway;
+mod header;
 pub mod identity;
 pub mod network;
 pub mod proposal;

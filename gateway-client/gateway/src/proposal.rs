@@ -1,19 +1,19 @@
 //! Building and signing a transaction proposal, then evaluating or endorsing it.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use fabric_protos::common::{ChannelHeader, Header, HeaderType, SignatureHeader};
+use fabric_protos::common::{ChannelHeader, Header, HeaderType};
 use fabric_protos::gateway::{EndorseRequest, EvaluateRequest, ProposedTransaction};
 use fabric_protos::protos::{
     ChaincodeHeaderExtension, ChaincodeId, ChaincodeInput, ChaincodeInvocationSpec, ChaincodeProposalPayload,
     ChaincodeSpec, Proposal as ProposalMessage, SignedProposal, chaincode_spec,
 };
 use prost::Message;
-use rand_core::{OsRng, RngCore};
 
 use crate::error::{Call, GatewayError, Result};
 use crate::gateway::Gateway;
+use crate::header::new_header;
 use crate::identity::digest;
 use crate::transaction::Transaction;
 
@@ -48,25 +48,10 @@ impl Proposal {
         if function.is_empty() {
             return Err(GatewayError::Usage("the function name is empty".into()));
         }
-        let creator = gateway.identity().to_bytes();
-        let mut nonce = [0u8; 24];
-        OsRng.fill_bytes(&mut nonce);
-        let transaction_id = hex::encode(digest(&[nonce.as_slice(), &creator].concat()));
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let chaincode_id = ChaincodeId { name: chaincode.to_owned(), ..Default::default() };
-        let channel_header = ChannelHeader {
-            r#type: HeaderType::EndorserTransaction as i32,
-            channel_id: channel.to_owned(),
-            tx_id: transaction_id.clone(),
-            timestamp: Some(prost_types::Timestamp { seconds: now.as_secs() as i64, nanos: now.subsec_nanos() as i32 }),
-            extension: ChaincodeHeaderExtension { chaincode_id: Some(chaincode_id.clone()) }.encode_to_vec(),
-            ..Default::default()
-        };
-        let signature_header = SignatureHeader { creator, nonce: nonce.to_vec() };
-        let header = Header {
-            channel_header: channel_header.encode_to_vec(),
-            signature_header: signature_header.encode_to_vec(),
-        };
+        let extension = ChaincodeHeaderExtension { chaincode_id: Some(chaincode_id.clone()) }.encode_to_vec();
+        let (transaction_id, header) =
+            new_header(gateway.identity(), HeaderType::EndorserTransaction, channel, extension);
         let mut args = vec![function.as_bytes().to_vec()];
         args.extend(options.args);
         let invocation = ChaincodeInvocationSpec {

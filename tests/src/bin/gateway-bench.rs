@@ -51,6 +51,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, anyhow, bail};
+use ehr_tests::bench::{ms, parse_list, percentile};
 use fabric_gateway::{Contract, Gateway, GatewayError, Identity, Signer};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
@@ -86,13 +87,6 @@ struct Options {
     sides: Vec<Side>,
 }
 
-fn parse_list(text: &str) -> Result<Vec<usize>> {
-    text.split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse().map_err(|_| anyhow!("bad concurrency {s:?}")))
-        .collect()
-}
-
 const USAGE: &str = "usage: gateway-bench [--concurrency 1,4,16] [--count N] [--warmup W] [--side rust|node|both]";
 
 fn options() -> Result<Options> {
@@ -101,7 +95,7 @@ fn options() -> Result<Options> {
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
         match arg.as_str() {
-            "--concurrency" => o.levels = parse_list(&value("--concurrency")?)?,
+            "--concurrency" => o.levels = parse_list(&value("--concurrency")?, "concurrency")?,
             "--count" => o.count = value("--count")?.parse().context("--count")?,
             "--warmup" => o.warmup = value("--warmup")?.parse().context("--warmup")?,
             "--side" => {
@@ -380,11 +374,7 @@ impl Level {
     }
 
     fn percentile(&self, p: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
-        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+        percentile(&self.latencies, p)
     }
 }
 
@@ -577,10 +567,6 @@ fn cell(level: Option<&Result<Level, String>>, f: impl Fn(&Level) -> String) -> 
         Some(Err(_)) => "failed".into(),
         Some(Ok(l)) => f(l),
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn table(rows: &[Row], count: usize, ticks_per_second: u64) -> String {

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use ehr_tests::bench::{ms, parse_list, percentile};
 use ehr_tests::{ChildServer, DEFAULT_CCID, RustServer};
 use fabric_shim::testing::{Invocation, PeerSimulator, SimulatorConfig, TestCa, TestIdentity};
 
@@ -38,13 +39,6 @@ struct Options {
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn parse_list<T: std::str::FromStr>(text: &str, what: &str) -> Result<Vec<T>> {
-    text.split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse().map_err(|_| anyhow::anyhow!("bad {what} {s:?}")))
-        .collect()
 }
 
 fn options() -> Result<Options> {
@@ -98,14 +92,6 @@ struct Row {
     p99: Duration,
     max: Duration,
     truncated: bool,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// A running server and what keeps it alive.
@@ -253,10 +239,6 @@ async fn bench_server(name: &str, o: &Options, caller: &TestIdentity) -> Result<
         r.stop().await?;
     }
     Ok(rows)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn format_row(r: &Row) -> String {
