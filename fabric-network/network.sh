@@ -5,8 +5,12 @@
 #   fabric-network/network.sh down           stop every process this script started, remove the state
 #   fabric-network/network.sh status         health of every node, channel height, committed chaincodes
 #   fabric-network/network.sh logs NODE      print a node's log (NODE as listed by status)
-#   fabric-network/network.sh deploy [NAME]  (re)deploy chaincode NAME (ehr, conformance) at the next sequence
+#   fabric-network/network.sh deploy [NAME]  (re)deploy chaincode NAME (ehr, conformance) at the next sequence;
+#                                            for ehr, also write its roles registry (chaincode/ehr/roles_registry.json)
 #   fabric-network/network.sh env ORG [USER] print exports to use the peer CLI as ORG's admin (or USER)
+#   fabric-network/network.sh user ORG NAME ROLE [ATTR=VALUE...]
+#                                            register and enrol one more user at ORG's fabric-ca (attributes
+#                                            role=ROLE and each ATTR=VALUE in the certificate; secret NAMEpw)
 #   fabric-network/network.sh crypto         only make identities and channel blocks (also for docker-compose.yaml)
 #
 # Topology: three Raft orderers (four SmartBFT orderers with --bft); organisations
@@ -14,6 +18,8 @@
 # and one fabric-ca server signing with the org's MSP CA; channel "ehr" created
 # through channel participation; the chaincode served by one ehr-chaincode
 # process per organisation, dialled by that organisation's peer over mutual TLS.
+# Endorsement: ehr needs both hospitals for new keys (each patient's keys then
+# carry a key-level policy naming the patient's home hospital); see EHR_POLICY.
 #
 # Everything lives in fabric-network/state/ (logs/, pids/, crypto/, users/...).
 # Ports are in ports.env, versions in versions.env.
@@ -299,7 +305,7 @@ start_peers() {
     phase_done
 }
 
-# Sample users per organisation: NAME:ROLE[:extra attrs]. Secrets are NAMEpw (a test network).
+# Sample users per organisation: NAME:ROLE[:ATTR=VALUE[,ATTR=VALUE...]]. Secrets are NAMEpw (a test network).
 users_of() {
     case "$1" in
         hospitala) echo "doctor1:doctor doctor2:doctor patient1:patient:patient_id=P-0001 radiologist1:radiologist lab1:lab pharmacist1:pharmacist admin1:admin" ;;
@@ -328,27 +334,48 @@ start_cas() {
     phase_done
 }
 
+# enrol_users ORG: the sample users of users_of ORG, each through enrol_user.
 enrol_users() {
-    local org="$1" url dom tlsca registrar entry
-    dom="$(org_domain "$org")" tlsca="$(org_tls_ca "$org")" url="127.0.0.1:$(port_of "$org" CA_PORT)"
-    registrar="$STATE/ca-clients/$org/registrar"
-    retry 5 "enrolling the registrar of ca.$org" fabric-ca-client enroll -u "https://admin:adminpw@$url" \
-        --caname "ca-$org" --tls.certfiles "$tlsca" -H "$registrar"
+    local org="$1" entry
+    enrol_registrar "$org"
     for entry in $(users_of "$org"); do
-        local name role extra attrs msp
+        local name role extra extras=()
         IFS=: read -r name role extra <<<"$entry"
-        attrs="role=$role:ecert"
-        [[ -n "$extra" ]] && attrs+=",$extra:ecert"
-        retry 3 "registering $name at ca.$org" fabric-ca-client register -H "$registrar" --caname "ca-$org" \
-            --tls.certfiles "$tlsca" -u "https://$url" --id.name "$name" --id.secret "${name}pw" --id.type client \
-            --id.attrs "$attrs"
-        msp="$STATE/users/$org/$name/msp"
-        retry 3 "enrolling $name at ca.$org" fabric-ca-client enroll -u "https://$name:${name}pw@$url" \
-            --caname "ca-$org" --tls.certfiles "$tlsca" -H "$STATE/ca-clients/$org/$name" -M "$msp"
-        mv "$msp"/keystore/*_sk "$msp/keystore/key.pem"
-        local cacert
-        cacert="$(basename "$(ls "$msp"/cacerts/*.pem | head -n 1)")"
-        cat >"$msp/config.yaml" <<YAML
+        [[ -n "$extra" ]] && IFS=, read -r -a extras <<<"$extra"
+        enrol_user "$org" "$name" "$role" "${extras[@]}"
+    done
+}
+
+# enrol_registrar ORG: enrols the bootstrap admin of ca.ORG (admin:adminpw), the
+# registrar of every user, into state/ca-clients/ORG/registrar (once).
+enrol_registrar() {
+    local org="$1" registrar="$STATE/ca-clients/$1/registrar"
+    [[ -f "$registrar/msp/signcerts/cert.pem" ]] && return 0
+    retry 5 "enrolling the registrar of ca.$org" fabric-ca-client enroll \
+        -u "https://admin:adminpw@127.0.0.1:$(port_of "$org" CA_PORT)" \
+        --caname "ca-$org" --tls.certfiles "$(org_tls_ca "$org")" -H "$registrar"
+}
+
+# enrol_user ORG NAME ROLE [ATTR=VALUE...]: registers NAME (secret NAMEpw, type
+# client) at ca.ORG with the attributes role=ROLE and each ATTR=VALUE, all put in
+# the enrolment certificate (:ecert), enrols it and writes a usable MSP folder to
+# state/users/ORG/NAME/msp (signcerts/cert.pem, keystore/key.pem, NodeOUs
+# config.yaml). The one way users are made: sample users and `network.sh user`.
+enrol_user() {
+    local org="$1" name="$2" role="$3" url tlsca registrar attrs shown="" msp kv cacert
+    shift 3
+    url="127.0.0.1:$(port_of "$org" CA_PORT)" tlsca="$(org_tls_ca "$org")"
+    registrar="$STATE/ca-clients/$org/registrar" msp="$STATE/users/$org/$name/msp"
+    attrs="role=$role:ecert"
+    for kv in "$@"; do attrs+=",$kv:ecert" shown+=", $kv"; done
+    retry 3 "registering $name at ca.$org" fabric-ca-client register -H "$registrar" --caname "ca-$org" \
+        --tls.certfiles "$tlsca" -u "https://$url" --id.name "$name" --id.secret "${name}pw" --id.type client \
+        --id.attrs "$attrs"
+    retry 3 "enrolling $name at ca.$org" fabric-ca-client enroll -u "https://$name:${name}pw@$url" \
+        --caname "ca-$org" --tls.certfiles "$tlsca" -H "$STATE/ca-clients/$org/$name" -M "$msp"
+    mv "$msp"/keystore/*_sk "$msp/keystore/key.pem"
+    cacert="$(basename "$(ls "$msp"/cacerts/*.pem | head -n 1)")"
+    cat >"$msp/config.yaml" <<YAML
 NodeOUs:
   Enable: true
   ClientOUIdentifier: { Certificate: cacerts/$cacert, OrganizationalUnitIdentifier: client }
@@ -356,26 +383,49 @@ NodeOUs:
   AdminOUIdentifier: { Certificate: cacerts/$cacert, OrganizationalUnitIdentifier: admin }
   OrdererOUIdentifier: { Certificate: cacerts/$cacert, OrganizationalUnitIdentifier: orderer }
 YAML
-        say "   $org/$name enrolled (role=$role${extra:+, $extra}) -> state/users/$org/$name/msp"
-    done
+    say "   $org/$name enrolled (role=$role$shown) -> state/users/$org/$name/msp"
 }
 
 # ---------------------------------------------------------------- chaincode
 
-# chaincode_spec NAME: sets CC_BINARY, CC_PORT_KEY, CC_COLLECTIONS, CC_POLICY for a known chaincode.
+# Chaincode-level endorsement policies (--signature-policy of approve and commit).
+#
+# ehr: every hospital. The chaincode-level policy governs keys that carry no
+# policy of their own, that is new keys: a patient, a record, a consent is
+# created only with the endorsement of both hospitals' peers, so no single
+# hospital (nor one hospital with the regulator) can write a key on its own.
+# Once a key about a patient exists, the chaincode sets a key-level policy on
+# it naming the patient's home hospital, so changes to that patient's data need
+# the home hospital's peer and cannot be pushed through by the other
+# organisations (as the former OutOf(2, all three) allowed). patientData has
+# no collection-level policy (chaincode/ehr/collections_config.json): one would
+# override the key-level policies for private writes, and without one Fabric
+# falls back to this policy for new private keys.
+EHR_POLICY="AND('HospitalAMSP.peer','HospitalBMSP.peer')"
+# conformance: the test chaincode of tests/conformance, which has no key-level
+# policies and whose tests endorse with any two organisations: 2 of the 3.
+CONFORMANCE_POLICY="OutOf(2,'HospitalAMSP.peer','HospitalBMSP.peer','RegulatorMSP.peer')"
+
+# chaincode_spec NAME: sets CC_BINARY, CC_PACKAGE, CC_PORT_KEY, CC_COLLECTIONS,
+# CC_ROLES_REGISTRY (empty: none), CC_INDEXES and CC_POLICY for a known chaincode.
 chaincode_spec() {
     case "$1" in
         ehr)
             CC_BINARY="$REPO/target/release/ehr-chaincode" CC_PACKAGE=ehr-chaincode CC_PORT_KEY=CHAINCODE_PORT
-            CC_COLLECTIONS="$REPO/chaincode/ehr/collections_config.json" CC_INDEXES="$REPO/chaincode/ehr/META-INF"
+            CC_COLLECTIONS="$REPO/chaincode/ehr/collections_config.json"
+            CC_ROLES_REGISTRY="$REPO/chaincode/ehr/roles_registry.json"
+            CC_INDEXES="$REPO/chaincode/ehr/META-INF"
+            CC_POLICY="$EHR_POLICY"
             ;;
         conformance)
             CC_BINARY="$REPO/target/release/conformance-rust-chaincode" CC_PACKAGE=ehr-tests CC_PORT_KEY=CONFORMANCE_PORT
-            CC_COLLECTIONS="$NET/config/conformance-collections.json" CC_INDEXES=""
+            CC_COLLECTIONS="$NET/config/conformance-collections.json"
+            CC_ROLES_REGISTRY=""
+            CC_INDEXES=""
+            CC_POLICY="$CONFORMANCE_POLICY"
             ;;
         *) fail "unknown chaincode '$1' (known: ehr, conformance)" ;;
     esac
-    CC_POLICY="OutOf(2,'HospitalAMSP.peer','HospitalBMSP.peer','RegulatorMSP.peer')"
 }
 
 build_chaincode() {
@@ -426,22 +476,80 @@ deploy_chaincode() {
         say "   approved for $(org_msp "$org")"
     done
     local peers=()
-    for org in "${ORGS[@]}"; do
-        peers+=(--peerAddresses "127.0.0.1:$(port_of "$org" PEER_PORT)" --tlsRootCertFiles "$(org_tls_ca "$org")")
-    done
+    mapfile -t peers < <(peer_targets "${ORGS[@]}")
     # shellcheck disable=SC2046
     (peer_env hospitala && retry 3 "committing $name sequence $sequence" peer lifecycle chaincode commit \
         $(orderer_args) -C "$CHANNEL" -n "$name" -v "$sequence" --sequence "$sequence" \
         --signature-policy "$CC_POLICY" --collections-config "$CC_COLLECTIONS" "${peers[@]}")
-    say "   committed $name sequence $sequence on channel $CHANNEL"
+    say "   committed $name sequence $sequence on channel $CHANNEL (endorsement policy $CC_POLICY)"
     wait_endorsable "$name"
+    write_roles_registry "$name"
     phase_done
 }
 
-# wait_endorsable NAME: waits until every peer's discovery service knows peers of
-# all organisations with the chaincode, so that gateways can endorse at once.
+# peer_targets ORG...: the peer CLI's --peerAddresses/--tlsRootCertFiles pair
+# for each ORG's peer, one word a line (read them with mapfile -t).
+peer_targets() {
+    local org
+    for org in "$@"; do
+        printf '%s\n' --peerAddresses "127.0.0.1:$(port_of "$org" PEER_PORT)" --tlsRootCertFiles "$(org_tls_ca "$org")"
+    done
+}
+
+# canonical_registry: reads a roles registry on stdin and prints it as one line
+# with sorted keys, organisations sorted by msp and each one's roles sorted (the
+# order the chaincode's RoleRegistry answers in), so that equal registries
+# compare equal; fails on anything that is not a registry.
+canonical_registry() {
+    jq -S -c '.organisations |= (sort_by(.msp) | map(.roles |= sort))'
+}
+
+# write_roles_registry NAME: makes the on-ledger roles registry of chaincode
+# NAME (which organisation is a hospital or the regulator, and the roles its CA
+# may give) equal to $CC_ROLES_REGISTRY; nothing to do when that is empty. It
+# reads RoleRegistry as hospitala's admin first and submits SetRoleRegistry only
+# when the ledger differs, so redeploying the same file writes nothing. The
+# chaincode accepts SetRoleRegistry only from an organisation admin (cryptogen's
+# Admin@<org>.ehr, as `network.sh env ORG` exports) and only with every
+# organisation's endorsement, so the invoke targets all three peers.
+write_roles_registry() {
+    local name="$1" file="$CC_ROLES_REGISTRY" rel want have args peers=()
+    [[ -n "$file" ]] || return 0
+    rel="${file#"$REPO"/}"
+    [[ -f "$file" ]] || fail "the roles registry $rel is missing"
+    want="$(canonical_registry <"$file" 2>/dev/null)" \
+        || fail "$rel is not a roles registry ({\"organisations\":[{\"msp\",\"kind\",\"roles\"}...]})"
+    local err="$STATE/logs/roles-registry-query.log"
+    if have="$(peer_env hospitala && peer chaincode query -C "$CHANNEL" -n "$name" -c '{"Args":["RoleRegistry"]}' 2>"$err")"; then
+        if [[ "$(canonical_registry <<<"$have" 2>/dev/null)" == "$want" ]]; then
+            say "   the roles registry on the ledger already equals $rel; nothing written"
+            return 0
+        fi
+        say "   the roles registry on the ledger differs from $rel: replacing it"
+    elif grep -q "no roles registry" "$err"; then
+        say "   no roles registry on the ledger yet: writing $rel"
+    else
+        say "   could not read the roles registry ($(tail -n 1 "$err")): writing $rel"
+    fi
+    # The registry goes in as one string argument: JSON inside the Args JSON.
+    args="$(jq -c -n --arg r "$(jq -c . "$file")" '{Args: ["SetRoleRegistry", $r]}')"
+    mapfile -t peers < <(peer_targets "${ORGS[@]}")
+    # shellcheck disable=SC2046
+    (peer_env hospitala && retry 3 "writing the roles registry (SetRoleRegistry as Admin@$(org_domain hospitala))" \
+        peer chaincode invoke $(orderer_args) -C "$CHANNEL" -n "$name" "${peers[@]}" --waitForEvent -c "$args")
+    have="$(peer_env hospitala && peer chaincode query -C "$CHANNEL" -n "$name" -c '{"Args":["RoleRegistry"]}' 2>"$err")" \
+        || { cat "$err" >&2; fail "RoleRegistry cannot be read after SetRoleRegistry (output above)"; }
+    [[ "$(canonical_registry <<<"$have" 2>/dev/null)" == "$want" ]] \
+        || fail "after SetRoleRegistry the ledger's roles registry is $have, not the contents of $rel"
+    say "   roles registry written from $rel: $(jq -r '[.organisations[] | "\(.msp) \(.kind) (\(.roles | join(", ")))"] | join("; ")' "$file")"
+}
+
+# wait_endorsable NAME: waits until every peer's discovery service knows a peer
+# with the chaincode in each organisation its endorsement policy ($CC_POLICY)
+# names, so that gateways can endorse at once.
 wait_endorsable() {
-    local name="$1" org
+    local name="$1" org want
+    want=$(grep -o "[A-Za-z0-9]*MSP" <<<"$CC_POLICY" | sort -u | wc -l)
     for org in "${ORGS[@]}"; do
         local d dom msp deadline groups
         d="$(peer_dir "$org")" dom="$(org_domain "$org")"
@@ -452,12 +560,12 @@ wait_endorsable() {
                 --userCert "$msp/signcerts/Admin@$dom-cert.pem" --MSP "$(org_msp "$org")" \
                 endorsers --channel "$CHANNEL" --chaincode "$name" --server "127.0.0.1:$(port_of "$org" PEER_PORT)" \
                 2>/dev/null | jq -r '.[0].EndorsersByGroups | length' 2>/dev/null || echo 0)
-            [[ "$groups" == "${#ORGS[@]}" ]] && break
-            ((SECONDS < deadline)) || fail "peer0.$org's discovery does not see $name on all organisations' peers after ${HEALTH_TIMEOUT}s; see state/logs/peer0.$org.log"
+            [[ "$groups" == "$want" ]] && break
+            ((SECONDS < deadline)) || fail "peer0.$org's discovery does not see $name on the peers of all $want organisations its policy names after ${HEALTH_TIMEOUT}s; see state/logs/peer0.$org.log"
             sleep 1
         done
     done
-    say "   every peer's discovery sees $name on all ${#ORGS[@]} organisations"
+    say "   every peer's discovery sees $name on the $want organisations its endorsement policy names"
 }
 
 start_chaincode_server() {
@@ -598,14 +706,49 @@ cmd_crypto() {
     say "identities in fabric-network/state/crypto; channel blocks: state/$CHANNEL.block (local), state/compose/$CHANNEL.block (docker-compose.yaml)"
 }
 
-cmd_deploy() {
+require_up() {
     [[ -d "$STATE/pids" && "$(running_count)" -gt 0 ]] || fail "the network is not up; run 'network.sh up' first"
+}
+
+is_org() { [[ -n "$1" && " ${ORGS[*]} " == *" $1 "* ]]; }
+
+cmd_deploy() {
+    require_up
     deploy_chaincode "${1:-ehr}"
+}
+
+# cmd_user ORG NAME ROLE [ATTR=VALUE...]: one more user at ORG's fabric-ca, made
+# exactly as the sample users are (enrol_user). ROLE and the attributes are not
+# checked against the roles registry: tests use this to mint identities that
+# the chaincode must refuse (e.g. HospitalB's CA giving patient_id=P-0001).
+cmd_user() {
+    local usage="usage: network.sh user ORG NAME ROLE [ATTR=VALUE...]; ORG is one of ${ORGS[*]}"
+    (($# >= 3)) || fail "$usage"
+    local org="$1" name="$2" role="$3" kv
+    shift 3
+    is_org "$org" || fail "unknown organisation '$org'; $usage"
+    # NAME ends up in a URL (NAME:NAMEpw@host) and in folder names.
+    [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] \
+        || fail "user name '$name' must be letters, digits, '.', '_' or '-' (not starting with one of the last three)"
+    # fabric-ca-client splits --id.attrs at commas; keep values free of them.
+    [[ -n "$role" && "$role" != *[,\"]* ]] || fail "ROLE '$role' must be non-empty, without ',' or '\"'"
+    for kv in "$@"; do
+        [[ "$kv" =~ ^[A-Za-z_][A-Za-z0-9_.]*=[^,\"]*$ ]] \
+            || fail "attribute '$kv' must be ATTR=VALUE (ATTR: letters, digits, '_' or '.'; VALUE without ',' or '\"')"
+        [[ "${kv%%=*}" != role ]] || fail "give the role as ROLE ('$kv' would be a second role attribute)"
+    done
+    require_up
+    pid_alive "$STATE/pids/ca.$org.pid" || fail "ca.$org is not running (see network.sh status; state/logs/ca.$org.log)"
+    [[ ! -e "$STATE/users/$org/$name" ]] \
+        || fail "user $org/$name already exists (state/users/$org/$name); pick another name"
+    enrol_registrar "$org"
+    enrol_user "$org" "$name" "$role" "$@"
+    say "use it with the peer CLI: eval \"\$(fabric-network/network.sh env $org $name)\""
 }
 
 cmd_env() {
     local org="${1:-}" user="${2:-}"
-    [[ " ${ORGS[*]} " == *" $org "* ]] || fail "usage: network.sh env ORG [USER]; ORG is one of ${ORGS[*]}"
+    is_org "$org" || fail "usage: network.sh env ORG [USER]; ORG is one of ${ORGS[*]}"
     peer_env "$org"
     [[ -n "$user" ]] && CORE_PEER_MSPCONFIGPATH="$STATE/users/$org/$user/msp"
     local v
@@ -625,7 +768,8 @@ case "$cmd" in
     logs) cmd_logs "$@" ;;
     deploy) cmd_deploy "$@" ;;
     env) cmd_env "$@" ;;
+    user) cmd_user "$@" ;;
     crypto) cmd_crypto ;;
-    -h | --help | help | "") sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help | help | "") sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0" ;;
     *) fail "unknown command '$cmd'; see network.sh --help" ;;
 esac

@@ -1,18 +1,26 @@
 // Calls the local Fabric network through Fabric's official Node gateway client.
 //
 //   node gateway.mjs evaluate|submit --org hospitala --user doctor1 --chaincode ehr
-//                    [--endorsing-orgs A,B] [--transient KEY=VALUE]... -- FN [ARG...]
+//                    [--endorsing-orgs A,B] [--transient KEY=VALUE]...
+//                    [--seal | --seal-key-hex HEX | --seal-raw BASE64] -- FN [ARG...]
 //
 // Prints one JSON line: {"ok":true,"result":"<utf-8 result>","txId":"..."} or
-// {"ok":false,"error":"...","details":[...]} (exit code 1). The identity is read
-// from fabric-network/state/users/<org>/<user>/msp (or the org's Admin for
-// --user Admin); the peer is the org's own peer on 127.0.0.1.
+// {"ok":false,"error":"...","details":[...]} (exit code 1); a transaction that
+// commits invalid adds "txId", "code" and "codeName" (e.g. 11, MVCC_READ_CONFLICT).
+// The identity is read from fabric-network/state/users/<org>/<user>/msp (or the
+// org's Admin for --user Admin); the peer is the org's own peer on 127.0.0.1.
+//
+// Sealed responses (seal.mjs): --seal sends a fresh X25519 public key as transient
+// `sealTo`, decrypts the answer (aad = the tx id) and prints
+// {"ok":true,"result":"<plaintext>","sealed":{...as received},"txId":"..."};
+// --seal-key-hex sends the given 32-byte public key and --seal-raw the given bytes
+// as `sealTo`, without decrypting (the result is printed as received).
 import { readFileSync, readdirSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { connect, signers } from '@hyperledger/fabric-gateway';
+import { connect, signers, StatusCode } from '@hyperledger/fabric-gateway';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const net = path.resolve(here, '../../fabric-network');
@@ -21,11 +29,16 @@ const state = path.join(net, 'state');
 function parse(argv) {
   const [mode, ...rest] = argv;
   if (mode !== 'evaluate' && mode !== 'submit') throw new Error('first argument must be evaluate or submit');
-  const opts = { mode, org: 'hospitala', user: 'Admin', chaincode: 'ehr', channel: 'ehr', endorsingOrgs: [], transient: {} };
+  const opts = { mode, org: 'hospitala', user: 'Admin', chaincode: 'ehr', channel: 'ehr', endorsingOrgs: [], transient: {}, seal: null };
+  const sealWith = (kind, bytes) => {
+    if (opts.seal) throw new Error('give only one of --seal, --seal-key-hex, --seal-raw');
+    opts.seal = { kind, bytes };
+  };
   let i = 0;
   for (; i < rest.length; i++) {
     const a = rest[i];
     if (a === '--') { i++; break; }
+    if (a === '--seal') { sealWith('decrypt'); continue; }
     const v = rest[++i];
     if (v === undefined) throw new Error(`${a} needs a value`);
     if (a === '--org') opts.org = v;
@@ -38,10 +51,19 @@ function parse(argv) {
       if (eq < 1) throw new Error(`--transient needs KEY=VALUE, got ${v}`);
       opts.transient[v.slice(0, eq)] = Buffer.from(v.slice(eq + 1), 'utf8');
     }
+    else if (a === '--seal-key-hex') {
+      if (!/^[0-9a-fA-F]{64}$/.test(v)) throw new Error(`--seal-key-hex needs 64 hex characters (a 32-byte X25519 public key), got ${v}`);
+      sealWith('key', Buffer.from(v, 'hex'));
+    }
+    else if (a === '--seal-raw') {
+      if (v.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new Error(`--seal-raw needs standard base64, got ${v}`);
+      sealWith('raw', Buffer.from(v, 'base64'));
+    }
     else throw new Error(`unknown option ${a}`);
   }
   opts.args = rest.slice(i);
   if (opts.args.length === 0) throw new Error('no function given after --');
+  if (opts.seal && 'sealTo' in opts.transient) throw new Error('--transient sealTo=... cannot be combined with a --seal option');
   return opts;
 }
 
@@ -68,8 +90,21 @@ function identity(org, user) {
   return { identity: { mspId: msps[org], credentials }, signer: signers.newPrivateKeySigner(key) };
 }
 
+// TxValidationCode number -> name, from the protos fabric-gateway ships.
+const codeNames = Object.fromEntries(Object.entries(StatusCode).map(([name, code]) => [code, name]));
+
+// Adds fields to the failure JSON (see the catch at the bottom).
+function failure(message, fields) {
+  return Object.assign(new Error(message), { fields });
+}
+
 async function main() {
   const opts = parse(process.argv.slice(2));
+  // Loaded only when needed, so that calls without --seal do not depend on the @hpke packages.
+  const seal = opts.seal?.kind === 'decrypt' ? await import('./seal.mjs') : null;
+  const recipient = seal ? await seal.newRecipient() : null;
+  if (recipient) opts.transient.sealTo = recipient.publicKey;
+  else if (opts.seal) opts.transient.sealTo = opts.seal.bytes;
   if (!msps[opts.org]) throw new Error(`unknown org ${opts.org}`);
   const port = ports()[`${opts.org.toUpperCase()}_PEER_PORT`];
   const tlsRoot = readFileSync(path.join(state, 'crypto/peerOrganizations', `${opts.org}.ehr`, 'tlsca', `tlsca.${opts.org}.ehr-cert.pem`));
@@ -84,19 +119,31 @@ async function main() {
     const request = { arguments: args };
     if (opts.endorsingOrgs.length) request.endorsingOrganizations = opts.endorsingOrgs;
     if (Object.keys(opts.transient).length) request.transientData = opts.transient;
+    const proposal = contract.newProposal(fn, request);
     let result, txId;
     if (opts.mode === 'evaluate') {
-      result = await contract.evaluate(fn, request);
+      result = await proposal.evaluate();
+      // The tx id is the aad of a sealed answer; otherwise evaluate prints none, as before.
+      if (opts.seal) txId = proposal.getTransactionId();
     } else {
-      const proposal = contract.newProposal(fn, request);
       txId = proposal.getTransactionId();
       const tx = await proposal.endorse();
       const commit = await tx.submit();
       result = tx.getResult();
       const status = await commit.getStatus();
-      if (!status.successful) throw new Error(`transaction ${txId} failed to commit with status ${status.code}`);
+      if (!status.successful) {
+        const codeName = codeNames[status.code] ?? `UNKNOWN_${status.code}`;
+        throw failure(`transaction ${txId} failed to commit with status ${status.code} (${codeName})`, { txId, code: status.code, codeName });
+      }
     }
-    console.log(JSON.stringify({ ok: true, result: Buffer.from(result).toString('utf8'), txId }));
+    if (recipient) {
+      let opened;
+      try { opened = await seal.openSealed(result, recipient.keyPair, txId); }
+      catch (err) { throw failure(err.message, { txId, result: Buffer.from(result).toString('utf8') }); }
+      console.log(JSON.stringify({ ok: true, result: opened.plaintext.toString('utf8'), sealed: opened.sealed, txId }));
+    } else {
+      console.log(JSON.stringify({ ok: true, result: Buffer.from(result).toString('utf8'), txId }));
+    }
   } finally {
     gateway.close();
     client.close();
@@ -105,6 +152,6 @@ async function main() {
 
 main().catch((err) => {
   const details = (err.details ?? []).map((d) => ({ address: d.address, mspId: d.mspId, message: d.message }));
-  console.log(JSON.stringify({ ok: false, error: String(err.message ?? err), details }));
+  console.log(JSON.stringify({ ok: false, error: String(err.message ?? err), details, ...err.fields }));
   process.exit(1);
 });

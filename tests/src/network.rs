@@ -4,8 +4,11 @@
 //! they are for tests, where a clear failure is the point.
 #![allow(clippy::panic, clippy::expect_used)]
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -67,6 +70,89 @@ impl Network {
             .trim()
             .parse()
             .expect("pid file holds a number")
+    }
+}
+
+/// One of the network's chaincode servers replaced by another binary with the
+/// same settings (package id, address, TLS files): what an organisation running
+/// its own build would do. The original binary is started again when dropped.
+pub struct SwappedServer {
+    node: String,
+    env: Vec<(OsString, OsString)>,
+    original: PathBuf,
+    pid: u32,
+}
+
+/// Starts `binary` detached (so that it outlives this process's children and
+/// `network.sh down` stops it by its pid file), appending to the node's log.
+fn start_server(node: &str, binary: &Path, env: &[(OsString, OsString)]) -> u32 {
+    let log = repo_root().join(format!("fabric-network/state/logs/{node}.log"));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"log="$1"; shift; "$@" >>"$log" 2>&1 </dev/null & echo $!"#)
+        .arg("sh")
+        .arg(&log)
+        .arg(binary)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("sh printed the server's pid");
+    let pid_file = repo_root().join(format!("fabric-network/state/pids/{node}.pid"));
+    std::fs::write(&pid_file, pid.to_string()).expect("pid file written");
+    let address = env
+        .iter()
+        .find(|(k, _)| k == "CHAINCODE_SERVER_ADDRESS")
+        .map(|(_, v)| v.to_string_lossy().into_owned())
+        .expect("the server has CHAINCODE_SERVER_ADDRESS");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(alive(pid), "{} exited at start; see state/logs/{node}.log", binary.display());
+        assert!(Instant::now() < deadline, "{} did not listen on {address} within 30 s", binary.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pid
+}
+
+fn stop_pid(pid: u32) {
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if alive(pid) {
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    }
+}
+
+impl Network {
+    /// Stops chaincode server `node` (e.g. `ehr.hospitalb`) and starts `binary`
+    /// in its place with exactly its environment.
+    pub fn swap_server(&self, node: &str, binary: &Path) -> SwappedServer {
+        let pid = self.pid_of(node);
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the server's environment is readable");
+        let env: Vec<(OsString, OsString)> = environ
+            .split(|b| *b == 0)
+            .filter_map(|kv| {
+                let eq = kv.iter().position(|b| *b == b'=')?;
+                Some((OsString::from_vec(kv[..eq].to_vec()), OsString::from_vec(kv[eq + 1..].to_vec())))
+            })
+            .collect();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("the server's command line is readable");
+        let original =
+            PathBuf::from(OsString::from_vec(cmdline.split(|b| *b == 0).next().unwrap_or_default().to_vec()));
+        stop_pid(pid);
+        let pid = start_server(node, binary, &env);
+        SwappedServer { node: node.to_owned(), env, original, pid }
+    }
+}
+
+impl Drop for SwappedServer {
+    fn drop(&mut self) {
+        stop_pid(self.pid);
+        start_server(&self.node, &self.original, &self.env);
     }
 }
 

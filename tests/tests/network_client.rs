@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use ehr_chaincode::model::{PatientDetails, PatientId};
 use ehr_chaincode::{TRANSIENT_PATIENT, TRANSIENT_SALT};
 use ehr_client::EhrClient;
-use ehr_tests::network::{Network, gateway, gateway_with};
+use ehr_tests::network::{Network, gateway_with};
 use ehr_tests::{repo_root, target_dir};
 use fabric_ca_client::{Attribute, CaClient, EnrollOptions, RegistrationRequest};
 use fabric_gateway::{
@@ -348,14 +348,22 @@ fn cross_check_with_the_node_client(cli: &Cli) {
         &["RegisterPatient", "P-NODE-1"],
     );
     let ours = cli.json("doctor1@hospitala", &["patient", "history", "P-NODE-1"]);
-    let node = gateway("evaluate", "hospitala", "doctor1", "ehr", &["PatientHistory", "P-NODE-1"]);
+    // Histories come sealed to a one-time key: the Node client opens them with @hpke/core.
+    let node = gateway_with("evaluate", "hospitala", "doctor1", "ehr", &["--seal"], &["PatientHistory", "P-NODE-1"]);
     let node: Value = serde_json::from_str(node["result"].as_str().unwrap()).unwrap();
     assert_eq!(ours, node, "both clients read the same history");
 
     // Written by ours, read by the Node client.
     let added = cli.json("doctor1@hospitala", &["record", "add", "P-NODE-1", "--kind", "diagnosis", "--icd10", "J45"]);
     let record_id = added["meta"]["id"].as_str().unwrap().to_owned();
-    let node = gateway("evaluate", "hospitala", "doctor1", "ehr", &["RecordHistory", "P-NODE-1", &record_id]);
+    let node = gateway_with(
+        "evaluate",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--seal"],
+        &["RecordHistory", "P-NODE-1", &record_id],
+    );
     let node: Value = serde_json::from_str(node["result"].as_str().unwrap()).unwrap();
     assert_eq!(node[0]["meta"], added["meta"], "the Node client sees the record our client wrote");
     let ours = cli.json("doctor1@hospitala", &["record", "history", "P-NODE-1", &record_id]);
@@ -542,6 +550,13 @@ fn every_command(cli: &Cli) {
     assert!(refused.starts_with("error: 403"), "{refused}");
     let log = cli.json(p, &["access-log", "P-0001"]);
     assert!(!log.as_array().unwrap().is_empty());
+    let granted = cli.json(p, &["access-log", "P-0001", "--granted"]);
+    let granted = granted.as_array().unwrap();
+    assert!(!granted.is_empty() && granted.iter().all(|e| e["granted"] == true), "{granted:?}");
+    assert!(granted.len() < log.as_array().unwrap().len(), "the demo's refused attempt is filtered out");
+    let page = cli.json(p, &["access-log", "P-0001", "--page-size", "1"]);
+    assert_eq!(page["entries"].as_array().unwrap().len(), 1);
+    assert!(!page["bookmark"].as_str().unwrap().is_empty(), "{page}");
     let audit = cli.json("regulator1@regulator", &["audit", "P-CLI-1"]);
     assert!(audit.as_array().unwrap().iter().any(|l| l["action"] == "recordDeleted"), "{audit}");
 

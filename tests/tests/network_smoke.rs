@@ -17,7 +17,7 @@
 
 use std::process::Command;
 
-use ehr_tests::network::{Network, alive, gateway, gateway_with, network_sh, peer_cli, run};
+use ehr_tests::network::{Network, alive, gateway, gateway_raw, gateway_with, network_sh, peer_cli, run};
 use ehr_tests::repo_root;
 use serde_json::Value;
 
@@ -103,8 +103,14 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
         &["--transient", &patient, "--transient", &salt],
         &["RegisterPatient", "P-0001"],
     );
-    let refused =
-        ehr_tests::network::gateway_raw("evaluate", "hospitalb", "doctor1", "ehr", &[], &["ReadPatient", "P-0001"]);
+    let refused = ehr_tests::network::gateway_raw(
+        "evaluate",
+        "hospitalb",
+        "doctor1",
+        "ehr",
+        &["--seal"],
+        &["ReadPatient", "P-0001"],
+    );
     assert!(refused["error"].as_str().is_some_and(|e| e.contains("403")), "{refused}");
     gateway(
         "submit",
@@ -115,7 +121,9 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     );
     let opened = gateway("submit", "hospitalb", "doctor1", "ehr", &["OpenAccess", "P-0001", "second opinion"]);
     assert!(opened["result"].as_str().is_some_and(|r| r.contains(r#""granted":true"#)), "{opened}");
-    let view = gateway("evaluate", "hospitalb", "doctor1", "ehr", &["ReadPatient", "P-0001"]);
+    // Patient data comes back sealed to a one-time key the Node client sends and opens (@hpke/core).
+    let view = gateway_with("evaluate", "hospitalb", "doctor1", "ehr", &["--seal"], &["ReadPatient", "P-0001"]);
+    assert!(!view["sealed"].to_string().contains(name), "the sealed answer holds the name in the clear");
     let view: Value = serde_json::from_str(view["result"].as_str().expect("result")).expect("view JSON");
     assert_eq!(view["details"]["name"], name);
     assert_eq!(view["verified"], true);
@@ -133,8 +141,14 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     assert!(block_files >= 3, "no block files scanned");
 
     // Search with incomplete information on a real peer (private range over the collection).
-    let hits =
-        gateway("evaluate", "hospitalb", "doctor1", "ehr", &["SearchPatients", r#"{"name":"marchet"}"#, "10", ""]);
+    let hits = gateway_with(
+        "evaluate",
+        "hospitalb",
+        "doctor1",
+        "ehr",
+        &["--seal", "--transient", r#"query={"name":"marchet"}"#],
+        &["SearchPatients", "10", ""],
+    );
     assert!(hits["result"].as_str().is_some_and(|r| r.contains(r#""patientId":"P-0001""#)), "{hits}");
 
     // The rest of the core scenario: records, a radiologist's report, a pharmacist, the regulator, erasure.
@@ -149,12 +163,13 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
         &["AddRecord", "P-0001"],
     );
     let rx_body = r#"{"kind":"prescription","medication":"sumatriptan","dose":"50 mg","frequency":"as needed"}"#;
+    let code = format!("dispenseCode={}", "c0de".repeat(16));
     let rx = gateway_with(
         "submit",
         "hospitala",
         "doctor1",
         "ehr",
-        &["--transient", &record(rx_body), "--transient", &salt],
+        &["--transient", &record(rx_body), "--transient", &salt, "--transient", &code],
         &["AddRecord", "P-0001"],
     );
     let rx: Value = serde_json::from_str(rx["result"].as_str().expect("result")).expect("record JSON");
@@ -186,13 +201,20 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     };
     let check = gateway("evaluate", "hospitalb", "pharmacist1", "ehr", &["VerifyPrescription", &rx_id, &hash]);
     assert!(check["result"].as_str().is_some_and(|r| r.contains(r#""matches":true"#)), "{check}");
-    gateway("submit", "hospitalb", "pharmacist1", "ehr", &["DispensePrescription", &rx_id, &hash]);
+    gateway_with(
+        "submit",
+        "hospitalb",
+        "pharmacist1",
+        "ehr",
+        &["--transient", &code],
+        &["DispensePrescription", &rx_id, &hash],
+    );
     let twice = ehr_tests::network::gateway_raw(
         "submit",
         "hospitalb",
         "pharmacist1",
         "ehr",
-        &[],
+        &["--transient", &code],
         &["DispensePrescription", &rx_id, &hash],
     );
     assert!(twice.to_string().contains("already dispensed"), "{twice}");
@@ -207,6 +229,8 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     let v: Value = serde_json::from_str(v["result"].as_str().expect("result")).expect("verification JSON");
     assert_eq!(v["privateHash"], Value::Null, "the private copy must be purged: {v}");
     assert!(v["ledgerHash"].is_string(), "the hash stays on the ledger: {v}");
+
+    trust_across_organisations(&network);
 
     // A chaincode server that is not running: the peer says so, status reports it.
     let pid = network.pid_of("ehr.regulator");
@@ -249,4 +273,136 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     let left: Vec<u32> = pids.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "processes left after down: {left:?}");
     assert!(!repo_root().join("fabric-network/state").exists(), "state folder left after down");
+}
+
+/// Patient data of the trust phase: none of it may ever appear in a block file.
+const TRUST_NAME: &str = "Quentin Trustfall-Abara";
+const TRUST_CONTACT: &str = "+1 555 0199 trustfall";
+const TRUST_DIAGNOSIS: &str = "stage II melanoma, left shoulder";
+
+/// The attacks of a member organisation on another's patient, on the real
+/// network, with identities minted by each organisation's real fabric-ca and a
+/// modified chaincode build run by HospitalB under its own package id.
+fn trust_across_organisations(network: &Network) {
+    let patient = format!(
+        r#"patient={{"name":"{TRUST_NAME}","birthDate":"1966-04-12","sex":"male","contact":"{TRUST_CONTACT}"}}"#
+    );
+    let salt = format!("salt={}", "cd".repeat(32));
+    gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &patient, "--transient", &salt],
+        &["RegisterPatient", "P-T1"],
+    );
+    let dx = format!(r#"record={{"body":{{"kind":"diagnosis","icd10":"C43.6","text":"{TRUST_DIAGNOSIS}"}}}}"#);
+    gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &dx, "--transient", &salt],
+        &["AddRecord", "P-T1"],
+    );
+
+    // The roles registry deploy wrote is on the ledger.
+    let registry = gateway("evaluate", "regulator", "regulator1", "ehr", &["RoleRegistry"]);
+    assert!(
+        registry["result"].as_str().is_some_and(|r| r.contains(r#""msp":"RegulatorMSP","kind":"regulator""#)),
+        "{registry}"
+    );
+
+    // HospitalB's CA mints HospitalA's patient; HospitalA's CA mints a regulator.
+    network.sh(&["user", "hospitalb", "impostor", "patient", "patient_id=P-T1"]);
+    network.sh(&["user", "hospitala", "auditor", "regulator"]);
+    network.sh(&["user", "hospitala", "trustpatient", "patient", "patient_id=P-T1"]);
+    let org_b = r#"{"kind":"organisation","msp":"HospitalBMSP"}"#;
+    for (org, user, args, needle) in [
+        (
+            "hospitalb",
+            "impostor",
+            vec!["GrantConsent", "P-T1", org_b, "readWrite", "null"],
+            "only the patient may grant",
+        ),
+        ("hospitalb", "impostor", vec!["RequestErasure", "P-T1"], "only the patient may ask for erasure"),
+        ("hospitalb", "impostor", vec!["AccessLog", "P-T1", "{}", "100", ""], "reading the access log"),
+        ("hospitala", "auditor", vec!["AuditTrail", "P-T1"], "the role regulator may not be asserted by HospitalAMSP"),
+    ] {
+        let mode = if args[0] == "AccessLog" || args[0] == "AuditTrail" { "evaluate" } else { "submit" };
+        let out = gateway_raw(mode, org, user, "ehr", &[], &args);
+        assert_eq!(out["ok"], false, "{org}/{user} {args:?} was allowed: {out}");
+        let text = out.to_string();
+        assert!(text.contains("403") && text.contains(needle), "{org}/{user} {args:?}: {text}");
+    }
+    // The real patient, from the home hospital's CA, is the patient.
+    let log = gateway("evaluate", "hospitala", "trustpatient", "ehr", &["AccessLog", "P-T1", "{}", "100", ""]);
+    assert!(log["result"].as_str().is_some_and(|r| r.starts_with(r#"{"entries":["#)), "{log}");
+
+    // A read submitted as a transaction: refused without a key, and with one
+    // only ciphertext reaches the blocks (both hospitals seal identically).
+    gateway("submit", "hospitala", "doctor1", "ehr", &["OpenAccess", "P-T1", "pre-operative review"]);
+    let bare = gateway_raw("submit", "hospitala", "doctor1", "ehr", &[], &["ReadPatient", "P-T1"]);
+    assert!(bare.to_string().contains("transient.sealTo"), "{bare}");
+    let read = gateway_with("submit", "hospitala", "doctor1", "ehr", &["--seal"], &["ReadPatient", "P-T1"]);
+    assert!(read["result"].as_str().is_some_and(|r| r.contains(TRUST_NAME)), "{read}");
+    let search = gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--seal", "--transient", r#"query={"name":"trustfall"}"#],
+        &["SearchPatients", "10", ""],
+    );
+    assert!(search["result"].as_str().is_some_and(|r| r.contains("P-T1")), "{search}");
+
+    // HospitalB runs a modified chaincode under its own package id and endorses alone.
+    let before = gateway_with("evaluate", "hospitala", "doctor1", "ehr", &["--seal"], &["ReadPatient", "P-T1"]);
+    let before: Value = serde_json::from_str(before["result"].as_str().expect("result")).expect("view JSON");
+    {
+        let _rogue =
+            network.swap_server("ehr.hospitalb", std::path::Path::new(env!("CARGO_BIN_EXE_rogue-ehr-chaincode")));
+        let forged = before["record"].to_string().replace(r#""erased":null"#, r#""erased":{"forged":true}"#);
+        let consent =
+            r#"{"patientId":"P-T1","grantee":{"kind":"organisation","msp":"HospitalBMSP"},"scope":"readWrite"}"#;
+        for args in [
+            vec!["rogue:Overwrite", "P-T1", forged.as_str()],
+            vec!["rogue:ForgeConsent", "P-T1", consent],
+            vec!["rogue:Purge", "P-T1"],
+        ] {
+            let out =
+                gateway_raw("submit", "hospitalb", "doctor1", "ehr", &["--endorsing-orgs", "HospitalBMSP"], &args);
+            assert_eq!(out["codeName"], "ENDORSEMENT_POLICY_FAILURE", "{args:?} endorsed by HospitalB alone: {out}");
+        }
+    }
+    // Nothing changed: the same record, the same private data at HospitalA's peer, no consent for HospitalB.
+    let after = gateway_with("evaluate", "hospitala", "doctor1", "ehr", &["--seal"], &["ReadPatient", "P-T1"]);
+    let after: Value = serde_json::from_str(after["result"].as_str().expect("result")).expect("view JSON");
+    assert_eq!(after["record"], before["record"]);
+    assert_eq!(after["details"]["name"], TRUST_NAME);
+    assert_eq!(after["verified"], true);
+    let consents = gateway("evaluate", "hospitala", "trustpatient", "ehr", &["ListConsents", "P-T1"]);
+    assert_eq!(consents["result"], "[]", "{consents}");
+
+    // After every read above (submitted ones included), no block file of any
+    // peer or orderer holds this patient's data.
+    let state = repo_root().join("fabric-network/state");
+    let mut scanned = 0;
+    let mut dirs = vec![state.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("state readable").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("blockfile_")) {
+                let text = String::from_utf8_lossy(&std::fs::read(&path).expect("block file readable")).into_owned();
+                for secret in [TRUST_NAME, TRUST_CONTACT, TRUST_DIAGNOSIS, "trustfall"] {
+                    assert!(!text.contains(secret), "{secret:?} found in {}", path.display());
+                }
+                assert!(text.contains("P-T1"), "{} was written after the phase started", path.display());
+                scanned += 1;
+            }
+        }
+    }
+    assert!(scanned >= 6, "expected the block files of 3 peers and 3 orderers, scanned {scanned}");
 }

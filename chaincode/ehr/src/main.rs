@@ -19,6 +19,8 @@ ENVIRONMENT:
     CHAINCODE_TLS_KEY_FILE       PEM key of the server's TLS certificate (TLS on when set with the cert)
     CHAINCODE_TLS_CERT_FILE      PEM TLS certificate
     CHAINCODE_TLS_CLIENT_CA_FILE PEM CA of the peer's client certificate; when set, the peer must present one
+    EHR_MAX_CLOCK_SKEW_SECONDS   refuse proposals stamped further than this from this machine's clock
+                                 (default 300; 0 turns the check off)
     RUST_LOG                     log filter, e.g. info, debug, fabric_shim=trace (default: info)
 
 SIGNALS:
@@ -63,9 +65,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// `EHR_MAX_CLOCK_SKEW_SECONDS`: seconds, 0 for no check.
+fn settings() -> Result<ehr_chaincode::Settings, fabric_shim::Error> {
+    let mut settings = ehr_chaincode::Settings::default();
+    if let Ok(raw) = std::env::var("EHR_MAX_CLOCK_SKEW_SECONDS") {
+        let seconds: u64 = raw.trim().parse().map_err(|_| {
+            fabric_shim::Error::InvalidArgument(format!(
+                "EHR_MAX_CLOCK_SKEW_SECONDS={raw:?} is not a whole number of seconds (0 turns the check off)"
+            ))
+        })?;
+        settings.max_clock_skew_seconds = (seconds > 0).then_some(seconds);
+    }
+    Ok(settings)
+}
+
 async fn run() -> Result<(), fabric_shim::Error> {
     let (address, config) = ServerConfig::from_lookup(|name| std::env::var(name).ok())?;
-    let router = ehr_chaincode::router()?;
+    let router = ehr_chaincode::router_with(settings()?)?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| fabric_shim::Error::Server(format!("cannot listen on {address} ({}): {e}", env::ADDRESS)))?;

@@ -77,17 +77,24 @@ pub enum Role {
 }
 
 impl Role {
-    fn from_attribute(value: &str) -> Option<Self> {
-        Some(match value {
-            "doctor" => Self::Doctor,
-            "patient" => Self::Patient,
-            "radiologist" => Self::Radiologist,
-            "lab" => Self::Lab,
-            "pharmacist" => Self::Pharmacist,
-            "regulator" => Self::Regulator,
-            "admin" => Self::Admin,
-            _ => return None,
-        })
+    const ALL: [(Self, &'static str); 7] = [
+        (Self::Doctor, "doctor"),
+        (Self::Patient, "patient"),
+        (Self::Radiologist, "radiologist"),
+        (Self::Lab, "lab"),
+        (Self::Pharmacist, "pharmacist"),
+        (Self::Regulator, "regulator"),
+        (Self::Admin, "admin"),
+    ];
+
+    /// The role named by a certificate's `role` attribute, if it is one.
+    pub fn from_attribute(value: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == value).map(|(r, _)| *r)
+    }
+
+    /// The role's name, as in certificates and JSON.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(r, _)| *r == self).map(|(_, n)| *n).unwrap_or_default()
     }
 }
 
@@ -113,13 +120,27 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Reads the caller from the transaction; a certificate without a known
-    /// role may do nothing.
-    pub fn of(stub: &Stub) -> Result<Self> {
+    /// Reads the caller from the transaction. Only client identities (NodeOU
+    /// `client`) with a known `role` attribute act; the role must be one the
+    /// roles registry lets the caller's organisation assert.
+    pub async fn of(stub: &Stub) -> Result<Self> {
         let id = stub.client_identity().map_err(|e| EhrError::Forbidden(format!("cannot identify the caller: {e}")))?;
+        if !id.has_ou(crate::registry::CLIENT_OU) {
+            return Err(EhrError::Forbidden(format!(
+                "the caller's certificate is not a client identity of {} (NodeOU client); only client identities act on patient data",
+                id.msp_id()
+            )));
+        }
         let role = id.attribute("role").and_then(Role::from_attribute).ok_or_else(|| {
             EhrError::Forbidden("the caller's certificate has no known role attribute; nothing is permitted".into())
         })?;
+        let registry = crate::store::role_registry(stub).await?.ok_or_else(|| {
+            EhrError::Forbidden(
+                "no roles registry is set on this channel, so no role can be trusted; an admin must run SetRoleRegistry (network.sh deploy does)"
+                    .into(),
+            )
+        })?;
+        registry.check(id.msp_id(), role)?;
         Ok(Self {
             person: Person { id: id.id().to_owned(), msp: id.msp_id().to_owned() },
             role,
@@ -129,7 +150,7 @@ impl Caller {
 
     /// Reads the caller and refuses one whose organisation's admin suspended them.
     pub async fn load(stub: &Stub) -> Result<Self> {
-        let caller = Self::of(stub)?;
+        let caller = Self::of(stub).await?;
         if let Some(standing) = crate::store::standing(stub, &caller.person).await?
             && standing.suspended
         {
@@ -141,9 +162,13 @@ impl Caller {
         Ok(caller)
     }
 
-    /// Whether this caller is the patient `patient`.
-    pub fn is_patient(&self, patient: &PatientId) -> bool {
-        self.role == Role::Patient && self.patient_id.as_deref() == Some(patient.as_str())
+    /// Whether this caller is the patient of `record`: a patient certificate
+    /// bound to that patient id, issued by the patient's home organisation (a
+    /// `patient_id` attribute minted by another organisation's CA proves nothing).
+    pub fn is_patient(&self, record: &PatientRecord) -> bool {
+        self.role == Role::Patient
+            && self.patient_id.as_deref() == Some(record.id.as_str())
+            && self.person.msp == record.home_msp
     }
 }
 
@@ -592,18 +617,34 @@ pub struct RecordMeta {
     pub erased: Option<Stamp>,
 }
 
+/// Where a prescription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PrescriptionState {
+    /// May be dispensed.
+    Active,
+    /// Was dispensed (once).
+    Dispensed,
+    /// Its record was deleted.
+    Revoked,
+}
+
 /// What a pharmacist can check about a prescription, without patient data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrescriptionStatus {
     /// The prescription record.
     pub record_id: String,
+    /// The patient's home hospital (whose peer must endorse every change of this status).
+    pub home_msp: String,
     /// Who prescribed it, from which organisation, when.
     pub prescribed: Stamp,
     /// Hash of the current version (what the pharmacist's copy must hash to).
     pub hash: String,
-    /// `active`, `dispensed` or `revoked` (deleted).
-    pub status: String,
+    /// SHA-256 (hex) of the dispensing code only the patient's slip carries.
+    pub code_hash: String,
+    /// Active, dispensed or revoked.
+    pub status: PrescriptionState,
     /// Who dispensed it, when.
     pub dispensed: Option<Stamp>,
 }

@@ -17,6 +17,7 @@ use crate::model::{
     AccessEntry, Caller, Consent, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient, Role,
     Scope, Stamp,
 };
+use crate::seal::{SealTo, Sealed};
 use crate::search;
 use crate::store::{self, ACCESS_WINDOW_SECONDS};
 
@@ -87,6 +88,32 @@ pub(crate) fn is_attending(record: &PatientRecord, caller: &Caller) -> bool {
     caller.role == Role::Doctor && record.attending.contains(&caller.person)
 }
 
+/// The patient's public record; a missing patient is refused exactly like a
+/// forbidden one, so that callers cannot probe which ids exist.
+pub(crate) async fn patient_for(stub: &Stub, id: &PatientId, what: &str) -> Result<PatientRecord> {
+    store::patient(stub, id).await?.ok_or_else(|| forbidden(what, id))
+}
+
+/// Refuses any write to a patient whose data was erased: erasure is final.
+pub(crate) fn not_erased(record: &PatientRecord) -> Result<()> {
+    match &record.erased {
+        Some(_) => Err(EhrError::Conflict(format!(
+            "patient {}'s data was erased on their request; nothing more can be written for them",
+            record.id
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a grantee or attending doctor that is not of a hospital in the roles registry.
+async fn require_hospital(stub: &Stub, field: &str, msp: &str) -> Result<()> {
+    let registry = store::role_registry(stub).await?;
+    if registry.is_some_and(|r| r.is_hospital(msp)) {
+        return Ok(());
+    }
+    Err(EhrError::bad(field, format!("{msp} is not a hospital in the roles registry")))
+}
+
 /// A doctor registers a patient and becomes an attending doctor.
 pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
     let caller = Caller::load(&stub).await?;
@@ -94,8 +121,12 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
         return Err(EhrError::Forbidden("only doctors register patients".into()));
     }
     let private = private_from_transient(&stub)?;
-    if store::patient(&stub, &id).await?.is_some() {
-        return Err(EhrError::Conflict(format!("patient id {id} is already registered; choose another id")));
+    if let Some(existing) = store::patient(&stub, &id).await? {
+        // Ids are one namespace across hospitals: a taken id is refused, never shared.
+        return Err(EhrError::Conflict(format!(
+            "patient id {id} is already registered by {}; choose another id",
+            existing.home_msp
+        )));
     }
     let stamp = Stamp::now(&stub, &caller)?;
     let record = PatientRecord {
@@ -108,10 +139,11 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
         updated: stamp,
         erased: None,
     };
-    store::put_private(&stub, &id, 1, &private).await?;
+    store::put_private(&stub, &record, &private).await?;
     store::put_patient(&stub, &record).await?;
     let d = &private.details;
-    store::put_search_doc(&stub, &search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt)).await?;
+    let doc = search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt);
+    store::put_search_doc(&stub, &doc, &record.home_msp).await?;
     notify(&stub, &id, "registered", &caller.person)?;
     Ok(record)
 }
@@ -123,32 +155,86 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<PatientRec
     let Some(mut record) = record.filter(|r| is_attending(r, &caller)) else {
         return Err(forbidden("only an attending doctor may update", &id));
     };
+    not_erased(&record)?;
     let private = private_from_transient(&stub)?;
     record.version += 1;
     record.hashes.push(store::version_hash(&private)?);
     record.updated = Stamp::now(&stub, &caller)?;
-    store::put_private(&stub, &id, record.version, &private).await?;
+    store::put_private(&stub, &record, &private).await?;
     store::put_patient(&stub, &record).await?;
     let diagnoses = store::search_doc(&stub, &id).await?.map(|doc| doc.diagnoses).unwrap_or_default();
     let d = &private.details;
-    store::put_search_doc(&stub, &search::document(&id, &d.name, &d.birth_date, diagnoses, &private.salt)).await?;
+    let doc = search::document(&id, &d.name, &d.birth_date, diagnoses, &private.salt);
+    store::put_search_doc(&stub, &doc, &record.home_msp).await?;
     notify(&stub, &id, "updated", &caller.person)?;
     Ok(record)
 }
 
-/// An attending doctor adds another doctor to the attending doctors.
+/// An attending doctor adds another doctor to the attending doctors. A doctor
+/// of another organisation than the patient's home hospital needs the
+/// patient's live consent (to them or to their organisation) first.
 pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<PatientRecord> {
     let caller = Caller::load(&stub).await?;
     let record = store::patient(&stub, &id).await?;
     let Some(mut record) = record.filter(|r| is_attending(r, &caller)) else {
         return Err(forbidden("only an attending doctor may change the attending doctors of", &id));
     };
+    not_erased(&record)?;
     if doctor.id.is_empty() || doctor.msp.is_empty() {
         return Err(EhrError::bad("doctor", "needs both id and msp"));
+    }
+    require_hospital(&stub, "doctor.msp", &doctor.msp).await?;
+    let stamp = Stamp::now(&stub, &caller)?;
+    if doctor.msp != record.home_msp {
+        let mut consented = false;
+        for grantee in [Grantee::Doctor { person: doctor.clone() }, Grantee::Organisation { msp: doctor.msp.clone() }] {
+            consented |= store::consent(&stub, &id, &grantee)
+                .await?
+                .is_some_and(|c| c.revoked.is_none() && c.expires_at.is_none_or(|t| stamp.at < t));
+        }
+        if !consented {
+            return Err(EhrError::Forbidden(format!(
+                "not permitted: a doctor of {} becomes an attending doctor of patient {id} (home {}) only with the patient's consent",
+                doctor.msp, record.home_msp
+            )));
+        }
     }
     if !record.attending.contains(&doctor) {
         record.attending.push(doctor);
     }
+    record.updated = stamp;
+    store::put_patient(&stub, &record).await?;
+    notify(&stub, &id, "updated", &caller.person)?;
+    Ok(record)
+}
+
+/// The patient, or an admin of the patient's home organisation, removes an
+/// attending doctor. The last attending doctor stays (someone must be able to
+/// keep the record up to date).
+pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<PatientRecord> {
+    let caller = Caller::load(&stub).await?;
+    let mut record = patient_for(&stub, &id, "changing the attending doctors of").await?;
+    let home_admin = caller.role == Role::Admin && caller.person.msp == record.home_msp;
+    if !caller.is_patient(&record) && !home_admin {
+        return Err(forbidden(
+            "only the patient or an admin of their home organisation may remove attending doctors of",
+            &id,
+        ));
+    }
+    not_erased(&record)?;
+    if !record.attending.contains(&doctor) {
+        return Err(EhrError::NotFound(format!(
+            "{} of {} is not an attending doctor of patient {id}",
+            doctor.id, doctor.msp
+        )));
+    }
+    if record.attending.len() == 1 {
+        return Err(EhrError::Conflict(format!(
+            "{} is patient {id}'s only attending doctor; add another before removing them",
+            doctor.id
+        )));
+    }
+    record.attending.retain(|d| d != &doctor);
     record.updated = Stamp::now(&stub, &caller)?;
     store::put_patient(&stub, &record).await?;
     notify(&stub, &id, "updated", &caller.person)?;
@@ -163,7 +249,7 @@ pub(crate) async fn grounds(
     scope: Scope,
     now: i64,
 ) -> Result<Option<String>> {
-    if caller.is_patient(&record.id) && scope == Scope::Read {
+    if caller.is_patient(record) && scope == Scope::Read {
         return Ok(Some("self".into()));
     }
     if is_attending(record, caller) {
@@ -194,8 +280,12 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     }
     let stamp = Stamp::now(&stub, &caller)?;
     let now = stamp.at;
-    let basis = match store::patient(&stub, &id).await? {
-        Some(record) => grounds(&stub, &record, &caller, Scope::Read, now).await?,
+    let record = store::patient(&stub, &id).await?;
+    if let Some(record) = &record {
+        not_erased(record)?;
+    }
+    let basis = match &record {
+        Some(record) => grounds(&stub, record, &caller, Scope::Read, now).await?,
         None => None,
     };
     let entry = AccessEntry {
@@ -207,33 +297,39 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
         stamp,
     };
     let entry = if entry.granted { AccessEntry { until: Some(now + ACCESS_WINDOW_SECONDS), ..entry } } else { entry };
-    store::put_access(&stub, &entry).await?;
+    // An unknown id gets the same refusal as a forbidden one; with no patient
+    // (and no home hospital to guard it) there is nobody to record it for.
+    let Some(record) = record else { return Ok(entry) };
+    store::put_access(&stub, &entry, &record.home_msp).await?;
     notify(&stub, &id, if entry.granted { "accessed" } else { "accessDenied" }, &caller.person)?;
     Ok(entry)
 }
 
-/// The patient's current data, for a caller whose access window is open.
-pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<PatientView> {
+/// The patient's current data, for a caller whose access window is open,
+/// sealed to the caller's one-time key.
+pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
-    let open = store::window_open(&stub, &id, &caller.person, now).await?;
-    if !open {
+    let record = patient_for(&stub, &id, "open an access window (OpenAccess) before reading").await?;
+    if record.erased.is_some() {
+        // Erasure is public (the patient's record says so); the data is gone.
+        return Err(EhrError::NotFound(format!("patient {id}'s data was erased on their request")));
+    }
+    if !store::window_open(&stub, &id, &caller.person, now).await? {
         return Err(forbidden("open an access window (OpenAccess) before reading", &id));
     }
     // The window was granted on grounds that may since have gone (consent revoked): check again.
-    let record = store::patient(&stub, &id).await?.ok_or_else(|| forbidden("reading", &id))?;
     if grounds(&stub, &record, &caller, Scope::Read, now).await?.is_none() {
         return Err(forbidden("no longer permitted: reading", &id));
-    }
-    if record.erased.is_some() {
-        return Err(EhrError::NotFound(format!("patient {id}'s data was erased on their request")));
     }
     let private = store::private(&stub, &id, record.version)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no private data for patient {id}")))?;
     let current = store::version_hash(&private)?;
     let verified = record.hashes.last() == Some(&current);
-    Ok(PatientView { details: private.details, verified, record })
+    let secret = hex::decode(&private.salt).map_err(|_| EhrError::Internal("a stored salt is not hex".into()))?;
+    seal_to.seal(&stub, &secret, &PatientView { details: private.details, verified, record })
 }
 
 /// Whether the private copy of a version matches its hash on the ledger.
@@ -272,18 +368,21 @@ pub(crate) async fn grant_consent(
     (id, grantee, scope, expires_at): (PatientId, Grantee, Scope, Option<i64>),
 ) -> Result<Consent> {
     let caller = Caller::load(&stub).await?;
-    if !caller.is_patient(&id) {
+    let record = patient_for(&stub, &id, "granting access to").await?;
+    if !caller.is_patient(&record) {
         return Err(forbidden("only the patient may grant access to", &id));
     }
-    if store::patient(&stub, &id).await?.is_none() {
-        return Err(EhrError::NotFound(format!("patient {id} is not registered yet")));
+    not_erased(&record)?;
+    match &grantee {
+        Grantee::Doctor { person } => require_hospital(&stub, "grantee.person.msp", &person.msp).await?,
+        Grantee::Organisation { msp } => require_hospital(&stub, "grantee.msp", msp).await?,
     }
     let stamp = Stamp::now(&stub, &caller)?;
     if expires_at.is_some_and(|t| t <= stamp.at) {
         return Err(EhrError::bad("expiresAt", "must be in the future"));
     }
     let consent = Consent { patient_id: id.clone(), grantee, scope, expires_at, granted: stamp, revoked: None };
-    store::put_consent(&stub, &consent).await?;
+    store::put_consent(&stub, &consent, &record.home_msp).await?;
     notify(&stub, &id, "consentGranted", &caller.person)?;
     Ok(consent)
 }
@@ -291,15 +390,17 @@ pub(crate) async fn grant_consent(
 /// The patient revokes a consent; it stays on the ledger, marked revoked.
 pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grantee)) -> Result<Consent> {
     let caller = Caller::load(&stub).await?;
-    if !caller.is_patient(&id) {
+    let record = patient_for(&stub, &id, "revoking access to").await?;
+    if !caller.is_patient(&record) {
         return Err(forbidden("only the patient may revoke access to", &id));
     }
+    not_erased(&record)?;
     let mut consent = store::consent(&stub, &id, &grantee)
         .await?
         .filter(|c| c.revoked.is_none())
         .ok_or_else(|| EhrError::NotFound("no active consent for that grantee".into()))?;
     consent.revoked = Some(Stamp::now(&stub, &caller)?);
-    store::put_consent(&stub, &consent).await?;
+    store::put_consent(&stub, &consent, &record.home_msp).await?;
     notify(&stub, &id, "consentRevoked", &caller.person)?;
     Ok(consent)
 }
@@ -307,18 +408,76 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
 /// The patient's consents, for the patient and the attending doctors.
 pub(crate) async fn list_consents(stub: Stub, (id,): (PatientId,)) -> Result<Vec<Consent>> {
     let caller = Caller::load(&stub).await?;
-    let attending = store::patient(&stub, &id).await?.is_some_and(|r| is_attending(&r, &caller));
-    if !caller.is_patient(&id) && !attending {
+    let record = patient_for(&stub, &id, "listing the consents of").await?;
+    if !caller.is_patient(&record) && !is_attending(&record, &caller) {
         return Err(forbidden("listing the consents of", &id));
     }
     store::consents(&stub, &id).await
 }
 
-/// Every access attempt on a patient, for the patient and for regulators.
-pub(crate) async fn access_log(stub: Stub, (id,): (PatientId,)) -> Result<Vec<AccessEntry>> {
+/// Which access attempts to list; every given criterion must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessQuery {
+    /// Only granted (`true`) or only refused (`false`) attempts.
+    pub granted: Option<bool>,
+    /// Only attempts by people of this organisation (MSP id).
+    pub msp: Option<String>,
+    /// At or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Before (Unix seconds).
+    pub to: Option<i64>,
+}
+
+/// One page of a patient's access log, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogPage {
+    /// The attempts.
+    pub entries: Vec<AccessEntry>,
+    /// Pass back for the next page; empty at the end.
+    pub bookmark: String,
+}
+
+fn log_position(e: &AccessEntry) -> String {
+    format!("{:012}|{}", e.stamp.at, e.stamp.tx_id)
+}
+
+/// A patient's access attempts, for the patient and for regulators: oldest
+/// first, filtered and paginated, so that a flood of refused attempts cannot
+/// bury the ones that matter (`{"granted": true}`).
+pub(crate) async fn access_log(
+    stub: Stub,
+    (id, query, page_size, bookmark): (PatientId, AccessQuery, u32, String),
+) -> Result<AccessLogPage> {
     let caller = Caller::load(&stub).await?;
-    if !caller.is_patient(&id) && caller.role != Role::Regulator {
+    let record = patient_for(&stub, &id, "reading the access log of").await?;
+    if !caller.is_patient(&record) && caller.role != Role::Regulator {
         return Err(forbidden("reading the access log of", &id));
     }
-    store::access_log(&stub, &id).await
+    if !(1..=1000).contains(&page_size) {
+        return Err(EhrError::bad("pageSize", "must be 1-1000"));
+    }
+    let mut all = store::access_log(&stub, &id).await?;
+    all.sort_by_key(log_position);
+    let mut entries = Vec::new();
+    let mut next = String::new();
+    for e in all {
+        if !bookmark.is_empty() && log_position(&e) <= bookmark {
+            continue;
+        }
+        let wanted = query.granted.is_none_or(|g| e.granted == g)
+            && query.msp.as_ref().is_none_or(|m| &e.stamp.actor.msp == m)
+            && query.from.is_none_or(|f| e.stamp.at >= f)
+            && query.to.is_none_or(|t| e.stamp.at < t);
+        if !wanted {
+            continue;
+        }
+        if entries.len() == page_size as usize {
+            next = entries.last().map(log_position).unwrap_or_default();
+            break;
+        }
+        entries.push(e);
+    }
+    Ok(AccessLogPage { entries, bookmark: next })
 }

@@ -10,19 +10,23 @@
 use fabric_shim::Stub;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::{EhrError, Result};
 use crate::events::notify_record;
 use crate::model::{
-    Attachment, Caller, PatientId, PatientRecord, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
-    RecordMeta, Role, Scope, Stamp, Tombstone,
+    Attachment, Caller, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody,
+    RecordKind, RecordMeta, Role, Scope, Stamp, Tombstone,
 };
-use crate::patients::{forbidden, grounds, is_attending, salt_from_transient};
+use crate::patients::{forbidden, grounds, is_attending, not_erased, patient_for, salt_from_transient};
+use crate::seal::{SealTo, Sealed};
 use crate::search::DiagnosisRef;
 use crate::store;
 
 /// Transient field holding a record's content.
 pub const TRANSIENT_RECORD: &str = "record";
+/// Transient field holding a prescription's dispensing code (when prescribing and when dispensing).
+pub const TRANSIENT_DISPENSE_CODE: &str = "dispenseCode";
 /// At most this many attachments per record.
 pub const MAX_ATTACHMENTS: usize = 20;
 
@@ -101,7 +105,8 @@ fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
     Ok(PrivateRecord { body: input.body, attachments: input.attachments, salt: salt_from_transient(stub)? })
 }
 
-/// Whether `caller` may add a record of `kind` to `patient`.
+/// Whether `caller` may write a record of `kind` for `patient` now: checked
+/// on every write, so a revoked consent ends an author's rights too.
 async fn may_write(stub: &Stub, patient: &PatientRecord, caller: &Caller, kind: RecordKind, now: i64) -> Result<bool> {
     let allowed_kind = match caller.role {
         Role::Doctor => true,
@@ -109,7 +114,7 @@ async fn may_write(stub: &Stub, patient: &PatientRecord, caller: &Caller, kind: 
         Role::Lab => kind == RecordKind::LabReport,
         _ => false,
     };
-    if !allowed_kind || patient.erased.is_some() {
+    if !allowed_kind {
         return Ok(false);
     }
     // Reporters of the patient's own hospital act on its orders.
@@ -119,16 +124,27 @@ async fn may_write(stub: &Stub, patient: &PatientRecord, caller: &Caller, kind: 
 
 /// Keeps a diagnosis's code in the patient's search document (only called with
 /// transient data, so only collection members endorse it).
-async fn index_diagnosis(stub: &Stub, id: &PatientId, record_id: &str, body: &RecordBody) -> Result<()> {
+async fn index_diagnosis(stub: &Stub, patient: &PatientRecord, record_id: &str, body: &RecordBody) -> Result<()> {
     let RecordBody::Diagnosis { icd10, .. } = body else { return Ok(()) };
-    let Some(mut doc) = store::search_doc(stub, id).await? else { return Ok(()) };
+    let Some(mut doc) = store::search_doc(stub, &patient.id).await? else { return Ok(()) };
     doc.diagnoses.retain(|d| d.record_id != record_id);
     doc.diagnoses.push(DiagnosisRef { record_id: record_id.to_owned(), icd10: icd10.to_ascii_uppercase() });
-    store::put_search_doc(stub, &doc).await
+    store::put_search_doc(stub, &doc, &patient.home_msp).await
 }
 
-async fn patient_for(stub: &Stub, id: &PatientId, what: &str) -> Result<PatientRecord> {
-    store::patient(stub, id).await?.ok_or_else(|| forbidden(what, id))
+/// Whether `caller` may change or delete `meta`: an attending doctor, or its
+/// author while they still have write grounds for the patient.
+async fn may_change(
+    stub: &Stub,
+    patient: &PatientRecord,
+    meta: &RecordMeta,
+    caller: &Caller,
+    now: i64,
+) -> Result<bool> {
+    if is_attending(patient, caller) {
+        return Ok(true);
+    }
+    Ok(meta.created.actor == caller.person && may_write(stub, patient, caller, meta.kind, now).await?)
 }
 
 /// Adds a record to a patient: doctors with write grounds, radiologists
@@ -142,6 +158,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
     if !may_write(&stub, &patient, &caller, private.body.kind(), stamp.at).await? {
         return Err(forbidden("adding this kind of record to", &id));
     }
+    not_erased(&patient)?;
     let record_id = format!("R-{}", stub.tx_id().chars().take(16).collect::<String>());
     let meta = RecordMeta {
         id: record_id.clone(),
@@ -154,18 +171,23 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
         deleted: None,
         erased: None,
     };
-    store::put_private_record(&stub, &meta, &private).await?;
-    store::put_record(&stub, &meta, true).await?;
-    index_diagnosis(&stub, &id, &record_id, &private.body).await?;
-    if meta.kind == RecordKind::Prescription {
+    let home = patient.home_msp.as_str();
+    let dispense_code_hash =
+        if meta.kind == RecordKind::Prescription { Some(dispense_code_hash(&stub)?) } else { None };
+    store::put_private_record(&stub, &meta, &private, home).await?;
+    store::put_record(&stub, &meta, true, home).await?;
+    index_diagnosis(&stub, &patient, &record_id, &private.body).await?;
+    if let Some(code_hash) = dispense_code_hash {
         let status = PrescriptionStatus {
             record_id: record_id.clone(),
+            home_msp: home.to_owned(),
             prescribed: stamp,
             hash: meta.hashes[0].clone(),
-            status: "active".into(),
+            code_hash,
+            status: PrescriptionState::Active,
             dispensed: None,
         };
-        store::put_prescription(&stub, &status).await?;
+        store::put_prescription(&stub, &status, home).await?;
     }
     notify_record(&stub, &id, "recordAdded", &caller.person, &record_id)?;
     Ok(meta)
@@ -184,13 +206,16 @@ async fn live_record(stub: &Stub, id: &PatientId, record_id: &str, what: &str) -
 /// The record's author or an attending doctor writes a new version of it.
 pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordMeta> {
     let caller = Caller::load(&stub).await?;
+    let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "updating records of").await?;
-    let author_or_attending =
-        |meta: &RecordMeta| meta.created.actor == caller.person || is_attending(&patient, &caller);
     let mut meta = live_record(&stub, &id, &record_id, "updating").await?;
-    if !author_or_attending(&meta) || patient.erased.is_some() {
-        return Err(forbidden("only the author or an attending doctor may update records of", &id));
+    if !may_change(&stub, &patient, &meta, &caller, now).await? {
+        return Err(forbidden(
+            "only an attending doctor, or the author while they still have write grounds, may update records of",
+            &id,
+        ));
     }
+    not_erased(&patient)?;
     let private = record_from_transient(&stub)?;
     if private.body.kind() != meta.kind {
         return Err(EhrError::bad("record.kind", "cannot change; delete the record and add a new one"));
@@ -203,12 +228,13 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
     let hash = store::record_hash(&private)?;
     meta.hashes.push(hash.clone());
     meta.updated = Stamp::now(&stub, &caller)?;
-    store::put_private_record(&stub, &meta, &private).await?;
-    store::put_record(&stub, &meta, false).await?;
-    index_diagnosis(&stub, &id, &record_id, &private.body).await?;
+    let home = patient.home_msp.as_str();
+    store::put_private_record(&stub, &meta, &private, home).await?;
+    store::put_record(&stub, &meta, false, home).await?;
+    index_diagnosis(&stub, &patient, &record_id, &private.body).await?;
     if let Some(s) = status.as_mut() {
         s.hash = hash;
-        store::put_prescription(&stub, s).await?;
+        store::put_prescription(&stub, s, home).await?;
     }
     notify_record(&stub, &id, "recordUpdated", &caller.person, &record_id)?;
     Ok(meta)
@@ -217,29 +243,36 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
 /// The author or an attending doctor deletes a record: a tombstone, kept in history.
 pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, String, String)) -> Result<RecordMeta> {
     let caller = Caller::load(&stub).await?;
+    let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "deleting records of").await?;
     let mut meta = live_record(&stub, &id, &record_id, "deleting").await?;
-    if meta.created.actor != caller.person && !is_attending(&patient, &caller) {
-        return Err(forbidden("only the author or an attending doctor may delete records of", &id));
+    if !may_change(&stub, &patient, &meta, &caller, now).await? {
+        return Err(forbidden(
+            "only an attending doctor, or the author while they still have write grounds, may delete records of",
+            &id,
+        ));
     }
+    not_erased(&patient)?;
     let reason = reason.trim().to_owned();
     if reason.is_empty() || reason.len() > 500 {
         return Err(EhrError::bad("reason", "must be 1-500 characters"));
     }
     let stamp = Stamp::now(&stub, &caller)?;
     meta.deleted = Some(Tombstone { stamp: stamp.clone(), reason });
-    store::put_record(&stub, &meta, false).await?;
+    store::put_record(&stub, &meta, false, &patient.home_msp).await?;
     if let Some(mut s) = store::prescription(&stub, &record_id).await? {
-        s.status = "revoked".into();
-        store::put_prescription(&stub, &s).await?;
+        s.status = PrescriptionState::Revoked;
+        store::put_prescription(&stub, &s, &patient.home_msp).await?;
     }
     notify_record(&stub, &id, "recordDeleted", &caller.person, &record_id)?;
     Ok(meta)
 }
 
-/// A record's content, for a reader whose access window is open.
-pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordView> {
+/// A record's content, for a reader whose access window is open, sealed to
+/// the caller's one-time key.
+pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
     let open = store::window_open(&stub, &id, &caller.person, now).await?;
     let patient = patient_for(&stub, &id, "reading").await?;
@@ -251,7 +284,8 @@ pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Re
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no content for record {record_id} (erased?)")))?;
     let verified = meta.hashes.last() == Some(&store::record_hash(&private)?);
-    Ok(RecordView { body: private.body, attachments: private.attachments, verified, meta })
+    let secret = salt_bytes(&private.salt)?;
+    seal_to.seal(&stub, &secret, &RecordView { body: private.body, attachments: private.attachments, verified, meta })
 }
 
 /// A page of a patient's record metadata, by kind (`all` for every kind), deleted
@@ -268,7 +302,9 @@ pub(crate) async fn list(
         ),
     };
     let page_size = u32::try_from(page_size).map_err(|_| EhrError::bad("pageSize", "must be 1-100"))?;
-    search_records(stub, (id, RecordQuery { kind, ..RecordQuery::default() }, page_size, bookmark)).await
+    let caller = Caller::load(&stub).await?;
+    let query = RecordQuery { kind, ..RecordQuery::default() };
+    Ok(find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?.0)
 }
 
 /// A pharmacist checks a prescription against the hash of the copy they hold.
@@ -284,28 +320,71 @@ pub(crate) async fn verify_prescription(stub: Stub, (record_id, hash): (String, 
     Ok(PrescriptionCheck { status, matches })
 }
 
-/// A pharmacist dispenses a prescription, once, if their copy is authentic.
+/// The SHA-256 (hex) of the prescription's dispensing code, which the
+/// prescribing client draws at random and hands only to the patient (in the
+/// slip); the ledger keeps only this hash.
+fn dispense_code_hash(stub: &Stub) -> Result<String> {
+    let code = dispense_code(stub)?;
+    Ok(hex::encode(Sha256::digest(code.as_bytes())))
+}
+
+/// The dispensing code from transient data: 32-128 characters of `A-Z a-z 0-9 - _`.
+fn dispense_code(stub: &Stub) -> Result<String> {
+    let raw = stub.transient().get(TRANSIENT_DISPENSE_CODE).ok_or_else(|| {
+        EhrError::bad(
+            "transient.dispenseCode",
+            "is required: the prescription's dispensing code from the patient's slip (at least 16 random bytes, hex or base64url)",
+        )
+    })?;
+    let code = String::from_utf8(raw.clone()).map_err(|_| EhrError::bad("transient.dispenseCode", "must be text"))?;
+    let ok =
+        (32..=128).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+    if !ok {
+        return Err(EhrError::bad(
+            "transient.dispenseCode",
+            "must be 32-128 characters of A-Z a-z 0-9 - _ (16 or more random bytes, hex or base64url)",
+        ));
+    }
+    Ok(code)
+}
+
+/// The salt of a stored version as bytes (it keys the sealing of what is returned).
+fn salt_bytes(salt: &str) -> Result<Vec<u8>> {
+    hex::decode(salt).map_err(|_| EhrError::Internal("a stored salt is not hex".into()))
+}
+
+/// A pharmacist dispenses a prescription, once, with the dispensing code from
+/// the patient's slip (transient `dispenseCode`) and the hash of the copy.
 pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionStatus> {
     let caller = Caller::load(&stub).await?;
     if caller.role != Role::Pharmacist {
         return Err(EhrError::Forbidden("only pharmacists dispense prescriptions".into()));
     }
+    let code = dispense_code(&stub)?;
     let mut status = store::prescription(&stub, &record_id)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("no prescription {record_id}")))?;
+    if hex::encode(Sha256::digest(code.as_bytes())) != status.code_hash {
+        return Err(EhrError::Forbidden(format!(
+            "not permitted: the dispensing code does not match prescription {record_id}; ask the patient for their slip"
+        )));
+    }
     if !status.hash.eq_ignore_ascii_case(hash.trim()) {
         return Err(EhrError::Conflict(format!(
             "prescription {record_id} does not match: the copy was changed or is not the current version"
         )));
     }
-    match status.status.as_str() {
-        "active" => {}
-        "dispensed" => return Err(EhrError::Conflict(format!("prescription {record_id} was already dispensed"))),
-        other => return Err(EhrError::Conflict(format!("prescription {record_id} is {other}"))),
+    match status.status {
+        PrescriptionState::Active => {}
+        PrescriptionState::Dispensed => {
+            return Err(EhrError::Conflict(format!("prescription {record_id} was already dispensed")));
+        }
+        PrescriptionState::Revoked => return Err(EhrError::Conflict(format!("prescription {record_id} is revoked"))),
     }
-    status.status = "dispensed".into();
+    status.status = PrescriptionState::Dispensed;
     status.dispensed = Some(Stamp::now(&stub, &caller)?);
-    store::put_prescription(&stub, &status).await?;
+    let home = status.home_msp.clone();
+    store::put_prescription(&stub, &status, &home).await?;
     Ok(status)
 }
 
@@ -313,10 +392,10 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
 /// records is purged from every peer; hashes, stamps and audit entries stay.
 pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
     let caller = Caller::load(&stub).await?;
-    if !caller.is_patient(&id) {
+    let mut patient = patient_for(&stub, &id, "erasing").await?;
+    if !caller.is_patient(&patient) {
         return Err(forbidden("only the patient may ask for erasure of", &id));
     }
-    let mut patient = patient_for(&stub, &id, "erasing").await?;
     if patient.erased.is_some() {
         return Err(EhrError::Conflict(format!("patient {id}'s data was already erased")));
     }
@@ -329,7 +408,14 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
             store::purge_private_record(&stub, &id, &meta.id, version).await?;
         }
         meta.erased = Some(stamp.clone());
-        store::put_record(&stub, &meta, false).await?;
+        store::put_record(&stub, &meta, false, &patient.home_msp).await?;
+        // Erasure is final: nothing of the patient's can be dispensed afterwards.
+        if let Some(mut s) = store::prescription(&stub, &meta.id).await?
+            && s.status == PrescriptionState::Active
+        {
+            s.status = PrescriptionState::Revoked;
+            store::put_prescription(&stub, &s, &patient.home_msp).await?;
+        }
     }
     store::purge_search_doc(&stub, &id).await?;
     patient.erased = Some(stamp);
@@ -341,10 +427,10 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
 /// Who did what, when, under which grounds: for regulators and the patient; no patient data.
 pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<AuditLine>> {
     let caller = Caller::load(&stub).await?;
-    if caller.role != Role::Regulator && !caller.is_patient(&id) {
+    let patient = patient_for(&stub, &id, "reading the audit trail of").await?;
+    if caller.role != Role::Regulator && !caller.is_patient(&patient) {
         return Err(forbidden("reading the audit trail of", &id));
     }
-    let patient = patient_for(&stub, &id, "reading the audit trail of").await?;
     let line = |action: &str, record_id: Option<&str>, stamp: &Stamp, detail: String| AuditLine {
         action: action.to_owned(),
         record_id: record_id.map(str::to_owned),
@@ -413,50 +499,55 @@ async fn may_see_history(stub: &Stub, caller: &Caller, patient: &PatientRecord, 
     Err(forbidden("reading the history of", &patient.id))
 }
 
+/// A patient's history as [`patient_history`] answers it, once opened.
+pub type PatientHistory = Vec<Version<PatientRecord, crate::model::PatientDetails>>;
+/// A record's history as [`record_history`] answers it, once opened.
+pub type RecordHistory = Vec<Version<RecordMeta, RecordBody>>;
+
 /// Every version of a patient's record: who changed what, when, and (for readers
-/// with an open window) what it looked like.
-pub(crate) async fn patient_history(
-    stub: Stub,
-    (id,): (PatientId,),
-) -> Result<Vec<Version<PatientRecord, crate::model::PatientDetails>>> {
+/// with an open window) what it looked like; sealed to the caller's one-time key.
+pub(crate) async fn patient_history(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "reading the history of").await?;
     may_see_history(&stub, &caller, &patient, now).await?;
     let content = may_see_content(&stub, &caller, &patient, now).await?;
-    let mut out = Vec::new();
+    let mut out: PatientHistory = Vec::new();
+    let mut secret = Vec::new();
     for (tx_id, at, meta) in store::patient_history(&stub, &id).await? {
         let Some(meta) = meta else { continue };
-        let details = if content { store::private(&stub, &id, meta.version).await?.map(|p| p.details) } else { None };
-        out.push(Version { tx_id, at, meta, content: details });
+        let private = if content { store::private(&stub, &id, meta.version).await? } else { None };
+        if let Some(p) = &private {
+            secret.extend(salt_bytes(&p.salt)?);
+        }
+        out.push(Version { tx_id, at, meta, content: private.map(|p| p.details) });
     }
-    Ok(out)
+    seal_to.seal(&stub, &secret, &out)
 }
 
-/// Every version of a record, tombstone included.
-pub(crate) async fn record_history(
-    stub: Stub,
-    (id, record_id): (PatientId, String),
-) -> Result<Vec<Version<RecordMeta, RecordBody>>> {
+/// Every version of a record, tombstone included; sealed to the caller's one-time key.
+pub(crate) async fn record_history(stub: Stub, (id, record_id): (PatientId, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "reading the history of").await?;
     may_see_history(&stub, &caller, &patient, now).await?;
     let content = may_see_content(&stub, &caller, &patient, now).await?;
-    let mut out = Vec::new();
+    let mut out: RecordHistory = Vec::new();
+    let mut secret = Vec::new();
     for (tx_id, at, meta) in store::record_history(&stub, &id, &record_id).await? {
         let Some(meta) = meta else { continue };
-        let body = if content {
-            store::private_record(&stub, &id, &record_id, meta.version).await?.map(|p| p.body)
-        } else {
-            None
-        };
-        out.push(Version { tx_id, at, meta, content: body });
+        let private = if content { store::private_record(&stub, &id, &record_id, meta.version).await? } else { None };
+        if let Some(p) = &private {
+            secret.extend(salt_bytes(&p.salt)?);
+        }
+        out.push(Version { tx_id, at, meta, content: private.map(|p| p.body) });
     }
     if out.is_empty() {
         return Err(EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")));
     }
-    Ok(out)
+    seal_to.seal(&stub, &secret, &out)
 }
 
 /// What records to find; every given criterion must match.
@@ -473,15 +564,32 @@ pub struct RecordQuery {
     pub icd10_prefix: Option<String>,
 }
 
-/// A patient's records by kind, creation date range and diagnosis code prefix, paginated.
+/// A patient's records by kind, creation date range and diagnosis code prefix,
+/// paginated; sealed to the caller's one-time key (which records carry which
+/// diagnosis is patient data).
 pub(crate) async fn search_records(
     stub: Stub,
     (id, query, page_size, bookmark): (PatientId, RecordQuery, u32, String),
-) -> Result<RecordPage> {
+) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let seal_to = SealTo::from_transient(&stub)?;
+    let (page, secret) = find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?;
+    seal_to.seal(&stub, &secret, &page)
+}
+
+/// The records matching `query`, and the salts of the private copies read to
+/// match a diagnosis code (the secret that keys the sealing).
+async fn find_records(
+    stub: &Stub,
+    caller: &Caller,
+    id: &PatientId,
+    query: &RecordQuery,
+    page_size: u32,
+    bookmark: &str,
+) -> Result<(RecordPage, Vec<u8>)> {
     let now = stub.tx_timestamp()?.seconds;
-    let patient = patient_for(&stub, &id, "searching records of").await?;
-    may_see_history(&stub, &caller, &patient, now).await?;
+    let patient = patient_for(stub, id, "searching records of").await?;
+    may_see_history(stub, caller, &patient, now).await?;
     if !(1..=100).contains(&page_size) {
         return Err(EhrError::bad("pageSize", "must be 1-100"));
     }
@@ -494,25 +602,35 @@ pub(crate) async fn search_records(
     if prefix.is_some() && caller.role == Role::Regulator {
         return Err(EhrError::Forbidden("diagnosis codes are patient data; regulators see metadata only".into()));
     }
+    if prefix.is_some() && !store::window_open(stub, id, &caller.person, now).await? {
+        return Err(forbidden(
+            "searching diagnoses needs an open access window (OpenAccess), so that the look is on the ledger:",
+            id,
+        ));
+    }
+    let mut secret = Vec::new();
     let mut records = Vec::new();
     let mut next = String::new();
-    for (k, at, rid) in store::record_index(&stub, &id, query.kind.map(RecordKind::as_str)).await? {
+    for (k, at, rid) in store::record_index(stub, id, query.kind.map(RecordKind::as_str)).await? {
         let position = format!("{k}|{at:012}|{rid}");
-        if !bookmark.is_empty() && position.as_str() <= bookmark.as_str() {
+        if !bookmark.is_empty() && position.as_str() <= bookmark {
             continue;
         }
         if query.from.is_some_and(|f| at < f) || query.to.is_some_and(|t| at >= t) {
             continue;
         }
-        let Some(meta) = store::record(&stub, &id, &rid).await?.filter(|m| m.deleted.is_none()) else { continue };
+        let Some(meta) = store::record(stub, id, &rid).await?.filter(|m| m.deleted.is_none()) else { continue };
         if let Some(p) = &prefix {
-            let code = match store::private_record(&stub, &id, &rid, meta.version).await? {
-                Some(PrivateRecord { body: RecordBody::Diagnosis { icd10, .. }, .. }) => icd10.to_ascii_uppercase(),
+            let (code, salt) = match store::private_record(stub, id, &rid, meta.version).await? {
+                Some(PrivateRecord { body: RecordBody::Diagnosis { icd10, .. }, salt, .. }) => {
+                    (icd10.to_ascii_uppercase(), salt)
+                }
                 _ => continue,
             };
             if !code.starts_with(p.as_str()) {
                 continue;
             }
+            secret.extend(salt_bytes(&salt)?);
         }
         if records.len() == page_size as usize {
             next = records
@@ -523,7 +641,7 @@ pub(crate) async fn search_records(
         }
         records.push(meta);
     }
-    Ok(RecordPage { records, bookmark: next })
+    Ok((RecordPage { records, bookmark: next }, secret))
 }
 
 /// Whether the private copy of a record version matches its hash on the ledger.

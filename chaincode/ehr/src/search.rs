@@ -16,8 +16,9 @@ use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{EhrError, Result};
-use crate::model::{Caller, PatientId, Role, Scope};
+use crate::model::{Caller, PatientId, PatientRecord, Role, Scope};
 use crate::patients::grounds;
+use crate::seal::{SealTo, Sealed};
 use crate::store;
 
 /// The document type CouchDB indexes and Mango selectors use.
@@ -210,20 +211,54 @@ fn check_caller(caller: &Caller) -> Result<()> {
     Ok(())
 }
 
-/// Finds patients the caller may see (attending, consented, or themselves), by
-/// any combination of name parts, id part, birth year and diagnosis code prefix.
-pub(crate) async fn search_patients(
-    stub: Stub,
-    (query, page_size, bookmark): (PatientQuery, u32, String),
-) -> Result<PatientHits> {
+/// Transient field holding a patient search's query (it names the patient, so
+/// it never travels as an argument).
+pub const TRANSIENT_QUERY: &str = "query";
+
+fn query_from_transient(stub: &Stub) -> Result<PatientQuery> {
+    let raw = stub.transient().get(TRANSIENT_QUERY).ok_or_else(|| {
+        EhrError::bad("transient.query", "is required: send the search query as transient data, never as an argument")
+    })?;
+    serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.query", format!("is not valid: {e}")))
+}
+
+impl Criteria {
+    /// Whether the query looks at patient data (name, birth year, diagnoses)
+    /// rather than only at the public id.
+    fn looks_at_patient_data(&self) -> bool {
+        !self.name.is_empty() || self.birth_year.is_some() || self.icd10_prefix.is_some()
+    }
+}
+
+/// Whether `record` may appear in the caller's hits. A search over patient
+/// data only finds patients whose data the caller could read right now and
+/// whose look is already on the ledger: the patient themselves, or a reader
+/// with grounds and an access window opened by a submitted `OpenAccess`. So no
+/// name or diagnosis can be probed by evaluations that leave no trace.
+async fn may_find(stub: &Stub, record: &PatientRecord, caller: &Caller, criteria: &Criteria, now: i64) -> Result<bool> {
+    if record.erased.is_some() || grounds(stub, record, caller, Scope::Read, now).await?.is_none() {
+        return Ok(false);
+    }
+    if !criteria.looks_at_patient_data() || caller.is_patient(record) {
+        return Ok(true);
+    }
+    store::window_open(stub, &record.id, &caller.person, now).await
+}
+
+/// Finds patients by any combination of name parts, id part, birth year and
+/// diagnosis code prefix (transient `query`); hits sealed to the caller's
+/// one-time key. See [`may_find`] for whom it can find.
+pub(crate) async fn search_patients(stub: Stub, (page_size, bookmark): (u32, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
     check_caller(&caller)?;
-    let criteria = Criteria::from(&query)?;
+    let seal_to = SealTo::from_transient(&stub)?;
+    let criteria = Criteria::from(&query_from_transient(&stub)?)?;
     if !(1..=100).contains(&page_size) {
         return Err(EhrError::bad("pageSize", "must be 1-100"));
     }
     let now = stub.tx_timestamp()?.seconds;
     let mut patients = Vec::new();
+    let mut secret = Vec::new();
     let mut next = String::new();
     for doc in store::search_docs(&stub).await? {
         if !bookmark.is_empty() && doc.patient_id.as_str() <= bookmark.as_str() {
@@ -233,23 +268,27 @@ pub(crate) async fn search_patients(
             continue;
         }
         let Some(record) = store::patient(&stub, &doc.patient_id).await? else { continue };
-        if record.erased.is_some() || grounds(&stub, &record, &caller, Scope::Read, now).await?.is_none() {
+        if !may_find(&stub, &record, &caller, &criteria, now).await? {
             continue;
         }
         if patients.len() == page_size as usize {
             next = patients.last().map(|h: &PatientHit| h.patient_id.to_string()).unwrap_or_default();
             break;
         }
+        secret.extend(doc.salt.as_bytes());
         patients.push(PatientHit { patient_id: doc.patient_id, home_msp: record.home_msp });
     }
-    Ok(PatientHits { patients, bookmark: next })
+    seal_to.seal(&stub, &secret, &PatientHits { patients, bookmark: next })
 }
 
 /// The same search as a CouchDB Mango query over the private collection (peers
 /// with CouchDB only; a LevelDB peer refuses rich queries).
-pub(crate) async fn search_patients_rich(stub: Stub, (query, limit): (PatientQuery, u32)) -> Result<PatientHits> {
+pub(crate) async fn search_patients_rich(stub: Stub, (limit,): (u32,)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
     check_caller(&caller)?;
+    let seal_to = SealTo::from_transient(&stub)?;
+    let query = query_from_transient(&stub)?;
+    let criteria = Criteria::from(&query)?;
     if !(1..=100).contains(&limit) {
         return Err(EhrError::bad("limit", "must be 1-100"));
     }
@@ -260,20 +299,22 @@ pub(crate) async fn search_patients_rich(stub: Stub, (query, limit): (PatientQue
         .await
         .map_err(|e| EhrError::bad("rich search", format!("needs peers with CouchDB: {e}")))?;
     let mut patients = Vec::new();
+    let mut secret = Vec::new();
     for kv in it.collect_all().await? {
         let doc: SearchDoc = serde_json::from_slice(&kv.value)?;
-        if !live_diagnosis(&stub, &doc, query.icd10_prefix.as_deref().map(str::to_ascii_uppercase).as_deref()).await? {
+        if !live_diagnosis(&stub, &doc, criteria.icd10_prefix.as_deref()).await? {
             continue;
         }
         let Some(record) = store::patient(&stub, &doc.patient_id).await? else { continue };
-        if record.erased.is_none() && grounds(&stub, &record, &caller, Scope::Read, now).await?.is_some() {
+        if may_find(&stub, &record, &caller, &criteria, now).await? {
+            secret.extend(doc.salt.as_bytes());
             patients.push(PatientHit { patient_id: doc.patient_id, home_msp: record.home_msp });
         }
         if patients.len() == limit as usize {
             break;
         }
     }
-    Ok(PatientHits { patients, bookmark: String::new() })
+    seal_to.seal(&stub, &secret, &PatientHits { patients, bookmark: String::new() })
 }
 
 #[cfg(test)]

@@ -5,8 +5,16 @@
 //! access windows. The private collection [`COLLECTION`] (hospital orgs only):
 //! every version of every patient's data, with its salt. Keys are composite
 //! keys of opaque ids, so no key reveals patient data either.
+//!
+//! Every key about a patient, public or private, is written together with a
+//! key-level endorsement policy naming the patient's home hospital's peer
+//! ([`home_policy`]): once it exists, no other organisation can change or purge
+//! it, whatever chaincode build it runs. Creating a key is governed by the
+//! chaincode's own policy (every hospital). An identity's standing is guarded by
+//! its own organisation's peer; the roles registry by every member's peer.
 
 use fabric_shim::Stub;
+use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -16,6 +24,7 @@ use crate::model::{
     AccessEntry, Consent, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, PrivatePatient, PrivateRecord,
     RecordMeta, Standing,
 };
+use crate::registry::RoleRegistry;
 use crate::search::SearchDoc;
 
 /// The private data collection of the hospital organisations (see `collections_config.json`).
@@ -49,6 +58,43 @@ async fn put_json<T: Serialize>(stub: &Stub, key: &str, value: &T) -> Result<()>
     Ok(stub.put_state(key, serde_json::to_vec(value)?).await?)
 }
 
+/// The key-level endorsement policy of every key about a patient: their home hospital's peer.
+pub fn home_policy(home_msp: &str) -> Vec<u8> {
+    org_policy(&[home_msp])
+}
+
+fn org_policy(msps: &[&str]) -> Vec<u8> {
+    let mut policy = KeyEndorsementPolicy::new();
+    policy.add_orgs(MspRole::Peer, msps);
+    policy.to_bytes()
+}
+
+/// Writes a public key about a patient, guarded by the home hospital.
+async fn put_guarded<T: Serialize>(stub: &Stub, key: &str, value: &T, home_msp: &str) -> Result<()> {
+    put_json(stub, key, value).await?;
+    Ok(stub.set_state_validation_parameter(key, &home_policy(home_msp)).await?)
+}
+
+/// Writes a private key about a patient, guarded by the home hospital.
+async fn put_private_guarded(stub: &Stub, key: &str, bytes: Vec<u8>, home_msp: &str) -> Result<()> {
+    stub.put_private_data(COLLECTION, key, bytes).await?;
+    Ok(stub.set_private_data_validation_parameter(COLLECTION, key, &home_policy(home_msp)).await?)
+}
+
+const REGISTRY: &str = "ehr.registry";
+
+/// The roles registry in force, if one was set.
+pub async fn role_registry(stub: &Stub) -> Result<Option<RoleRegistry>> {
+    get_json(stub, &key(stub, REGISTRY, &[])?).await
+}
+
+/// Writes the roles registry, guarded by every organisation it lists.
+pub async fn put_role_registry(stub: &Stub, registry: &RoleRegistry) -> Result<()> {
+    let k = key(stub, REGISTRY, &[])?;
+    put_json(stub, &k, registry).await?;
+    Ok(stub.set_state_validation_parameter(&k, &registry.endorsement_policy()).await?)
+}
+
 fn key(stub: &Stub, kind: &str, parts: &[&str]) -> Result<String> {
     Ok(stub.create_composite_key(kind, parts)?)
 }
@@ -60,7 +106,7 @@ pub async fn patient(stub: &Stub, id: &PatientId) -> Result<Option<PatientRecord
 
 /// Writes a patient's public record.
 pub async fn put_patient(stub: &Stub, record: &PatientRecord) -> Result<()> {
-    put_json(stub, &key(stub, PATIENT, &[record.id.as_str()])?, record).await
+    put_guarded(stub, &key(stub, PATIENT, &[record.id.as_str()])?, record, &record.home_msp).await
 }
 
 fn version_key(stub: &Stub, id: &PatientId, version: u32) -> Result<String> {
@@ -68,9 +114,9 @@ fn version_key(stub: &Stub, id: &PatientId, version: u32) -> Result<String> {
 }
 
 /// Writes one version of a patient's data into the private collection.
-pub async fn put_private(stub: &Stub, id: &PatientId, version: u32, private: &PrivatePatient) -> Result<()> {
-    let bytes = serde_json::to_vec(private)?;
-    Ok(stub.put_private_data(COLLECTION, &version_key(stub, id, version)?, bytes).await?)
+pub async fn put_private(stub: &Stub, patient: &PatientRecord, private: &PrivatePatient) -> Result<()> {
+    let k = version_key(stub, &patient.id, patient.version)?;
+    put_private_guarded(stub, &k, serde_json::to_vec(private)?, &patient.home_msp).await
 }
 
 /// One version of a patient's data, if this peer holds it.
@@ -94,8 +140,8 @@ pub async fn consent(stub: &Stub, id: &PatientId, grantee: &Grantee) -> Result<O
 }
 
 /// Writes a consent.
-pub async fn put_consent(stub: &Stub, c: &Consent) -> Result<()> {
-    put_json(stub, &key(stub, CONSENT, &[c.patient_id.as_str(), &grantee_key(&c.grantee)])?, c).await
+pub async fn put_consent(stub: &Stub, c: &Consent, home_msp: &str) -> Result<()> {
+    put_guarded(stub, &key(stub, CONSENT, &[c.patient_id.as_str(), &grantee_key(&c.grantee)])?, c, home_msp).await
 }
 
 /// Every consent a patient ever gave, revoked ones included.
@@ -105,11 +151,12 @@ pub async fn consents(stub: &Stub, id: &PatientId) -> Result<Vec<Consent>> {
 }
 
 /// Records an access attempt; granted ones also open the caller's window.
-pub async fn put_access(stub: &Stub, entry: &AccessEntry) -> Result<()> {
-    put_json(stub, &key(stub, ACCESS, &[entry.patient_id.as_str(), &entry.stamp.tx_id])?, entry).await?;
+pub async fn put_access(stub: &Stub, entry: &AccessEntry, home_msp: &str) -> Result<()> {
+    let k = key(stub, ACCESS, &[entry.patient_id.as_str(), &entry.stamp.tx_id])?;
+    put_guarded(stub, &k, entry, home_msp).await?;
     if let Some(until) = entry.until {
         let w = key(stub, WINDOW, &[entry.patient_id.as_str(), &entry.stamp.actor.msp, &entry.stamp.actor.id])?;
-        stub.put_state(&w, until.to_string().into_bytes()).await?;
+        put_guarded(stub, &w, &until, home_msp).await?;
     }
     Ok(())
 }
@@ -117,8 +164,7 @@ pub async fn put_access(stub: &Stub, entry: &AccessEntry) -> Result<()> {
 /// Whether `person` opened a window on `id` that is still open at `now`.
 pub async fn window_open(stub: &Stub, id: &PatientId, person: &Person, now: i64) -> Result<bool> {
     let w = key(stub, WINDOW, &[id.as_str(), &person.msp, &person.id])?;
-    let until: Option<i64> =
-        stub.get_state(&w).await?.and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.parse().ok());
+    let until: Option<i64> = get_json(stub, &w).await?;
     Ok(until.is_some_and(|until| now < until))
 }
 
@@ -148,8 +194,8 @@ pub async fn record(stub: &Stub, patient: &PatientId, record_id: &str) -> Result
 }
 
 /// Writes a record's metadata; a new record also gets its kind/date index entry.
-pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool) -> Result<()> {
-    put_json(stub, &key(stub, RECORD, &[meta.patient_id.as_str(), &meta.id])?, meta).await?;
+pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool, home_msp: &str) -> Result<()> {
+    put_guarded(stub, &key(stub, RECORD, &[meta.patient_id.as_str(), &meta.id])?, meta, home_msp).await?;
     if new {
         let kind = meta.kind.as_str();
         let index = key(
@@ -157,7 +203,7 @@ pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool) -> Result<()>
             RECORD_BY_KIND,
             &[meta.patient_id.as_str(), kind, &format!("{:012}", meta.created.at), &meta.id],
         )?;
-        stub.put_state(&index, vec![0]).await?;
+        put_guarded(stub, &index, &0, home_msp).await?;
     }
     Ok(())
 }
@@ -167,9 +213,9 @@ fn record_version_key(stub: &Stub, patient: &PatientId, record_id: &str, version
 }
 
 /// Writes one version of a record's content into the private collection.
-pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &PrivateRecord) -> Result<()> {
+pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &PrivateRecord, home_msp: &str) -> Result<()> {
     let k = record_version_key(stub, &meta.patient_id, &meta.id, meta.version)?;
-    Ok(stub.put_private_data(COLLECTION, &k, serde_json::to_vec(private)?).await?)
+    put_private_guarded(stub, &k, serde_json::to_vec(private)?, home_msp).await
 }
 
 /// One version of a record's content, if this peer holds it.
@@ -207,8 +253,8 @@ pub async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<Prescri
 }
 
 /// Writes a prescription's public status.
-pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus) -> Result<()> {
-    put_json(stub, &key(stub, PRESCRIPTION, &[&status.record_id])?, status).await
+pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus, home_msp: &str) -> Result<()> {
+    put_guarded(stub, &key(stub, PRESCRIPTION, &[&status.record_id])?, status, home_msp).await
 }
 
 const SEARCH: &str = "ehr.search";
@@ -226,8 +272,8 @@ pub async fn search_doc(stub: &Stub, patient: &PatientId) -> Result<Option<Searc
 }
 
 /// Writes a patient's search document.
-pub async fn put_search_doc(stub: &Stub, doc: &SearchDoc) -> Result<()> {
-    Ok(stub.put_private_data(COLLECTION, &search_key(stub, &doc.patient_id)?, serde_json::to_vec(doc)?).await?)
+pub async fn put_search_doc(stub: &Stub, doc: &SearchDoc, home_msp: &str) -> Result<()> {
+    put_private_guarded(stub, &search_key(stub, &doc.patient_id)?, serde_json::to_vec(doc)?, home_msp).await
 }
 
 /// Removes a patient's search document from every peer.
@@ -248,9 +294,11 @@ pub async fn standing(stub: &Stub, person: &Person) -> Result<Option<Standing>> 
     get_json(stub, &key(stub, STANDING, &[&person.msp, &person.id])?).await
 }
 
-/// Writes an identity's standing.
+/// Writes an identity's standing, guarded by that identity's own organisation.
 pub async fn put_standing(stub: &Stub, standing: &Standing) -> Result<()> {
-    put_json(stub, &key(stub, STANDING, &[&standing.person.msp, &standing.person.id])?, standing).await
+    let k = key(stub, STANDING, &[&standing.person.msp, &standing.person.id])?;
+    put_json(stub, &k, standing).await?;
+    Ok(stub.set_state_validation_parameter(&k, &org_policy(&[&standing.person.msp])).await?)
 }
 
 /// Every committed version of a patient's public record, newest first.

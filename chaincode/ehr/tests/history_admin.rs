@@ -26,8 +26,8 @@ struct W {
 fn w() -> W {
     let orgs = common::Orgs::new();
     W {
-        mock: MockStub::new("ehr"),
-        router: ehr_chaincode::router().unwrap(),
+        mock: common::ledger(),
+        router: common::router(),
         a1: orgs.hospital_a("doctor1", &[("role", "doctor")]),
         a2: orgs.hospital_a("doctor2", &[("role", "doctor")]),
         admin_a: orgs.hospital_a("admin1", &[("role", "admin")]),
@@ -42,9 +42,12 @@ impl W {
         let mut call =
             Invocation::new(args.iter().copied()).caller(who).at(Timestamp { seconds: T0 + day * DAY, nanos: 0 });
         if let Some((field, value)) = transient {
-            call = call.transient(field, value.to_string().into_bytes()).transient("salt", SALT.as_bytes().to_vec());
+            call = call
+                .transient(field, value.to_string().into_bytes())
+                .transient("salt", SALT.as_bytes().to_vec())
+                .transient("dispenseCode", common::DISPENSE_CODE.as_bytes().to_vec());
         }
-        self.mock.invoke(&self.router, call).await
+        common::invoke(&self.mock, &self.router, call).await
     }
 }
 
@@ -122,6 +125,10 @@ async fn records_by_kind_date_range_and_code_prefix() {
     let at = |d: i64| (T0 + d * DAY).to_string();
     assert_eq!(find(json!({"kind": "diagnosis"}), 10, "").await.0, vec![at(1), at(10), at(20)]);
     assert_eq!(find(json!({"from": T0 + 5 * DAY, "to": T0 + 16 * DAY}), 10, "").await.0, vec![at(15), at(10)]);
+    let unlogged = w.at(&w.a1, 30, &["SearchRecords", "P-0001", r#"{"icd10Prefix":"K"}"#, "10", ""], None).await;
+    assert_eq!(unlogged.response.status, 403, "a diagnosis search needs a look on the ledger first");
+    assert!(unlogged.response.message.contains("OpenAccess"), "{}", unlogged.response.message);
+    ok(&w.at(&w.a1, 30, &["OpenAccess", "P-0001", "diagnosis review"], None).await);
     assert_eq!(find(json!({"icd10Prefix": "k"}), 10, "").await.0, vec![at(1), at(10)]);
     assert_eq!(find(json!({"kind": "diagnosis", "icd10Prefix": "J45"}), 10, "").await.0, vec![at(20)]);
     let (page1, bm) = find(json!({"kind": "diagnosis"}), 2, "").await;

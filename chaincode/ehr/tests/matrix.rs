@@ -31,7 +31,7 @@ fn w() -> W {
         ("admin", orgs.hospital_a("admin1", &[("role", "admin")])),
         ("no role", orgs.hospital_a("visitor", &[])),
     ];
-    W { mock: MockStub::new("ehr"), router: ehr_chaincode::router().unwrap(), people }
+    W { mock: common::ledger(), router: common::router(), people }
 }
 
 impl W {
@@ -41,9 +41,12 @@ impl W {
     async fn call(&self, who: &TestIdentity, args: &[&str], transient: Option<(&str, Value)>) -> TxOutcome {
         let mut call = Invocation::new(args.iter().copied()).caller(who);
         if let Some((field, value)) = transient {
-            call = call.transient(field, value.to_string().into_bytes()).transient("salt", SALT.as_bytes().to_vec());
+            call = call
+                .transient(field, value.to_string().into_bytes())
+                .transient("salt", SALT.as_bytes().to_vec())
+                .transient("dispenseCode", common::DISPENSE_CODE.as_bytes().to_vec());
         }
-        self.mock.invoke(&self.router, call).await
+        common::invoke(&self.mock, &self.router, call).await
     }
     /// A fresh record by the attending doctor.
     async fn record(&self, body: Value) -> String {
@@ -168,10 +171,15 @@ async fn permission_matrix_for_records_prescriptions_history_search_audit_admin_
                 }
                 "DispensePrescription" => {
                     let rx = w.record(prescription()).await;
-                    w.call(id, &["DispensePrescription", &rx, &prescription_hash()], None).await
+                    let call = Invocation::new(["DispensePrescription", &rx, &prescription_hash()])
+                        .caller(id)
+                        .transient("dispenseCode", common::DISPENSE_CODE.as_bytes().to_vec());
+                    common::invoke(&w.mock, &w.router, call).await
                 }
                 "AuditTrail" => w.call(id, &["AuditTrail", "P-0001"], None).await,
-                "SearchPatients" => w.call(id, &["SearchPatients", r#"{"name":"jane"}"#, "10", ""], None).await,
+                "SearchPatients" => {
+                    w.call(id, &["SearchPatients", "10", ""], Some(("query", json!({"name": "jane"})))).await
+                }
                 "SetStanding" => w.call(id, &["SetStanding", &outsider, "true", "matrix"], None).await,
                 other => unreachable!("{other}"),
             };

@@ -31,8 +31,8 @@ struct World {
 fn world() -> World {
     let orgs = common::Orgs::new();
     World {
-        mock: MockStub::new("ehr"),
-        router: ehr_chaincode::router().unwrap(),
+        mock: common::ledger(),
+        router: common::router(),
         doctor_a1: orgs.hospital_a("doctor1", &[("role", "doctor")]),
         doctor_a2: orgs.hospital_a("doctor2", &[("role", "doctor")]),
         doctor_b1: orgs.hospital_b("doctor1", &[("role", "doctor")]),
@@ -57,7 +57,7 @@ const SALT: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccdd
 
 impl World {
     async fn call(&self, who: &TestIdentity, args: &[&str]) -> TxOutcome {
-        self.mock.invoke(&self.router, Invocation::new(args.iter().copied()).caller(who)).await
+        common::invoke(&self.mock, &self.router, Invocation::new(args.iter().copied()).caller(who)).await
     }
 
     async fn call_with_patient(&self, who: &TestIdentity, args: &[&str], name: &str) -> TxOutcome {
@@ -65,7 +65,7 @@ impl World {
             .caller(who)
             .transient("patient", details(name))
             .transient("salt", SALT.as_bytes().to_vec());
-        self.mock.invoke(&self.router, call).await
+        common::invoke(&self.mock, &self.router, call).await
     }
 
     /// P-0001 registered by doctor A1; doctor B1 has read consent.
@@ -147,11 +147,12 @@ async fn consent_gives_and_revocation_takes_away() {
     assert_eq!(denied["granted"], false);
 
     // Every attempt, granted or not, is in the log the patient and the regulator can read.
-    let log = body(&w.call(&w.regulator, &["AccessLog", "P-0001"]).await);
-    let granted: Vec<bool> = log.as_array().unwrap().iter().map(|e| e["granted"].as_bool().unwrap()).collect();
+    let log = body(&w.call(&w.regulator, &["AccessLog", "P-0001", "{}", "100", ""]).await);
+    let granted: Vec<bool> =
+        log["entries"].as_array().unwrap().iter().map(|e| e["granted"].as_bool().unwrap()).collect();
     assert_eq!(granted.iter().filter(|g| **g).count(), 1);
     assert_eq!(granted.iter().filter(|g| !**g).count(), 1);
-    assert_eq!(body(&w.call(&w.patient, &["AccessLog", "P-0001"]).await), log);
+    assert_eq!(body(&w.call(&w.patient, &["AccessLog", "P-0001", "{}", "100", ""]).await), log);
 
     // Organisation-wide consent with an expiry, read-write scope.
     let org = json!({"kind": "organisation", "msp": "HospitalBMSP"}).to_string();
@@ -215,14 +216,14 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         .caller(&w.doctor_a1)
         .transient("patient", details(NAME))
         .transient("salt", b"short".to_vec());
-    let out = w.mock.invoke(&w.router, bad_salt).await;
+    let out = common::invoke(&w.mock, &w.router, bad_salt).await;
     assert_eq!(out.response.status, 400);
     assert!(out.response.message.contains("transient.salt"));
     let bad_field = Invocation::new(["RegisterPatient", "P-0011"])
         .caller(&w.doctor_a1)
         .transient("patient", br#"{"name":"A","birthDate":"1984-13-01","sex":"female"}"#.to_vec())
         .transient("salt", SALT.as_bytes().to_vec());
-    let out = w.mock.invoke(&w.router, bad_field).await;
+    let out = common::invoke(&w.mock, &w.router, bad_field).await;
     assert!(out.response.message.contains("patient.birthDate"), "{}", out.response.message);
     assert_eq!(w.mock.ledger().public_state(), before, "no bad request may change state");
 }
@@ -280,15 +281,15 @@ async fn same_proposals_give_identical_world_state_and_private_data() {
             ])
             .caller(&w.patient),
         ];
-        let router = ehr_chaincode::router().unwrap();
+        let router = common::router();
         async move {
-            let mock = MockStub::new("ehr");
+            let mock = common::ledger();
             let mut events = Vec::new();
             for (i, call) in calls.into_iter().enumerate() {
                 let call = call
                     .tx_id(format!("{i:064x}"))
                     .at(fabric_shim::Timestamp { seconds: 1_800_000_000 + i as i64, nanos: 0 });
-                let out = mock.invoke(&router, call).await;
+                let out = common::invoke(&mock, &router, call).await;
                 assert_eq!(out.response.status, 200, "{}", out.response.message);
                 events.push((out.response.payload, out.event));
             }
@@ -477,7 +478,7 @@ async fn permission_matrix() {
                 "verify" => w.call(id, &["VerifyPatient", "P-0001", "1"]).await,
                 "grant" => w.call(id, &["GrantConsent", "P-0001", &grantee, "read", "null"]).await,
                 "consents" => w.call(id, &["ListConsents", "P-0001"]).await,
-                "log" => w.call(id, &["AccessLog", "P-0001"]).await,
+                "log" => w.call(id, &["AccessLog", "P-0001", "{}", "100", ""]).await,
                 "register" => w.call_with_patient(id, &["RegisterPatient", &new_id], NAME).await,
                 other => unreachable!("{other}"),
             };

@@ -26,8 +26,8 @@ struct W {
 fn w() -> W {
     let orgs = common::Orgs::new();
     W {
-        mock: MockStub::new("ehr"),
-        router: ehr_chaincode::router().unwrap(),
+        mock: common::ledger(),
+        router: common::router(),
         a1: orgs.hospital_a("doctor1", &[("role", "doctor")]),
         a2: orgs.hospital_a("doctor2", &[("role", "doctor")]),
         b1: orgs.hospital_b("doctor1", &[("role", "doctor")]),
@@ -41,14 +41,22 @@ fn w() -> W {
 
 impl W {
     async fn call(&self, who: &TestIdentity, args: &[&str]) -> TxOutcome {
-        self.mock.invoke(&self.router, Invocation::new(args.iter().copied()).caller(who)).await
+        common::invoke(&self.mock, &self.router, Invocation::new(args.iter().copied()).caller(who)).await
     }
     async fn with(&self, who: &TestIdentity, args: &[&str], field: &str, value: Value) -> TxOutcome {
         let call = Invocation::new(args.iter().copied())
             .caller(who)
             .transient(field, value.to_string().into_bytes())
-            .transient("salt", SALT.as_bytes().to_vec());
-        self.mock.invoke(&self.router, call).await
+            .transient("salt", SALT.as_bytes().to_vec())
+            .transient("dispenseCode", common::DISPENSE_CODE.as_bytes().to_vec());
+        common::invoke(&self.mock, &self.router, call).await
+    }
+    async fn dispense(&self, who: &TestIdentity, rx: &str, hash: &str, code: Option<&str>) -> TxOutcome {
+        let mut call = Invocation::new(["DispensePrescription", rx, hash]).caller(who);
+        if let Some(code) = code {
+            call = call.transient("dispenseCode", code.as_bytes().to_vec());
+        }
+        common::invoke(&self.mock, &self.router, call).await
     }
 }
 
@@ -122,9 +130,18 @@ async fn the_core_scenario() {
     assert!(check.to_string().find("Jane").is_none() && check.to_string().find("amoxicillin").is_none());
     let forged = ok(&w.call(&w.pharmacist, &["VerifyPrescription", &rx_id, &"00".repeat(32)]).await);
     assert_eq!(forged["matches"], false);
-    let out = w.call(&w.pharmacist, &["DispensePrescription", &rx_id, &hash]).await;
+    // The public hash alone is not enough: dispensing needs the code only the patient's slip carries.
+    let out = w.dispense(&w.pharmacist, &rx_id, &hash, None).await;
+    assert_eq!(out.response.status, 400, "{}", out.response.message);
+    assert!(out.response.message.contains("transient.dispenseCode"), "{}", out.response.message);
+    let guessed = "ab".repeat(32);
+    let out = w.dispense(&w.pharmacist, &rx_id, &hash, Some(&guessed)).await;
+    assert_eq!(out.response.status, 403, "{}", out.response.message);
+    assert!(out.response.message.contains("dispensing code does not match"), "{}", out.response.message);
+    assert!(!check.to_string().contains(common::DISPENSE_CODE), "only the code's hash is public");
+    let out = w.dispense(&w.pharmacist, &rx_id, &hash, Some(common::DISPENSE_CODE)).await;
     assert_eq!(ok(&out)["status"], "dispensed");
-    let again = w.call(&w.pharmacist, &["DispensePrescription", &rx_id, &hash]).await;
+    let again = w.dispense(&w.pharmacist, &rx_id, &hash, Some(common::DISPENSE_CODE)).await;
     assert_eq!(again.response.status, 409);
     assert!(again.response.message.contains("already dispensed"));
     let out = w.with(&w.a1, &["UpdateRecord", "P-0001", &rx_id], "record", prescription()).await;
@@ -165,11 +182,30 @@ async fn the_core_scenario() {
     assert!(after["records"].as_array().unwrap().iter().all(|r| r["erased"].is_object() && r["hashes"][0].is_string()));
     let trail = ok(&w.call(&w.regulator, &["AuditTrail", "P-0001"]).await);
     assert!(trail.as_array().unwrap().iter().any(|l| l["action"] == "erased"));
-    ok(&w.call(&w.a1, &["OpenAccess", "P-0001", "follow-up"]).await);
     let out = w.call(&w.a1, &["ReadPatient", "P-0001"]).await;
     assert_eq!(out.response.status, 404, "{}", out.response.message);
     let out = w.call(&w.patient, &["RequestErasure", "P-0001"]).await;
     assert_eq!(out.response.status, 409);
+
+    // Erasure is final: no write for the patient succeeds afterwards, whoever tries.
+    let state = w.mock.ledger().public_state();
+    let private = w.mock.ledger().private_state("patientData");
+    let note = json!({"body": {"kind": "clinicalNote", "text": "after erasure"}});
+    let org = r#"{"kind":"organisation","msp":"HospitalBMSP"}"#;
+    let attempts = [
+        w.with(&w.a1, &["UpdatePatient", "P-0001"], "patient", patient_details()).await,
+        w.with(&w.a1, &["AddRecord", "P-0001"], "record", note.clone()).await,
+        w.with(&w.a1, &["UpdateRecord", "P-0001", &rx_id], "record", prescription()).await,
+        w.call(&w.a1, &["OpenAccess", "P-0001", "follow-up"]).await,
+        w.call(&w.patient, &["GrantConsent", "P-0001", org, "read", "null"]).await,
+        w.call(&w.a1, &["AddAttendingDoctor", "P-0001", &person(&w.a2).to_string()]).await,
+    ];
+    for out in &attempts {
+        assert_eq!(out.response.status, 409, "{}", out.response.message);
+        assert!(out.response.message.contains("erased"), "{}", out.response.message);
+    }
+    assert_eq!(w.mock.ledger().public_state(), state, "a refused write changed public state");
+    assert_eq!(w.mock.ledger().private_state("patientData"), private, "a refused write changed private data");
 }
 
 #[tokio::test]

@@ -92,8 +92,8 @@ pub(crate) enum Command {
     /// Grant, revoke and list consent (patients)
     #[command(subcommand)]
     Consent(ConsentCmd),
-    /// Who looked at a patient's data, and on what grounds
-    AccessLog(PatientArg),
+    /// Who tried to look at a patient's data, and on what grounds (oldest first)
+    AccessLog(AccessLog),
     /// Check and dispense prescriptions (pharmacists)
     #[command(subcommand)]
     Prescription(PrescriptionCmd),
@@ -124,6 +124,27 @@ pub(crate) struct Login {
 pub(crate) struct PatientArg {
     /// Patient id
     pub(crate) patient: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AccessLog {
+    /// Patient id
+    pub(crate) patient: String,
+    /// Only granted attempts (hides a flood of refused ones)
+    #[arg(long, conflicts_with = "refused")]
+    pub(crate) granted: bool,
+    /// Only refused attempts
+    #[arg(long)]
+    pub(crate) refused: bool,
+    /// Only attempts by people of this organisation (MSP id, e.g. HospitalBMSP)
+    #[arg(long)]
+    pub(crate) msp: Option<String>,
+    /// Entries per page (1-1000); without --bookmark every page is fetched
+    #[arg(long)]
+    pub(crate) page_size: Option<u32>,
+    /// Bookmark from the previous page
+    #[arg(long, default_value = "")]
+    pub(crate) bookmark: String,
 }
 
 #[derive(Debug, Args)]
@@ -173,11 +194,22 @@ pub(crate) enum PatientCmd {
     Search(Search),
     /// Every version of the patient's public record: who changed what, when
     History(PatientArg),
-    /// Make another doctor an attending doctor (attending doctors)
+    /// Make another doctor an attending doctor (attending doctors; a doctor of another hospital needs the patient's consent first)
     Attend {
         /// Patient id
         patient: String,
         /// The doctor's identity id (from their `ehr whoami`)
+        #[arg(long)]
+        doctor: String,
+        /// The doctor's MSP id
+        #[arg(long)]
+        msp: String,
+    },
+    /// Remove an attending doctor (the patient, or an admin of the patient's home hospital)
+    Unattend {
+        /// Patient id
+        patient: String,
+        /// The doctor's identity id
         #[arg(long)]
         doctor: String,
         /// The doctor's MSP id
@@ -261,7 +293,7 @@ pub(crate) struct Body {
     /// Files to store off-chain and attach (repeatable)
     #[arg(long = "attach")]
     pub(crate) attach: Vec<PathBuf>,
-    /// Write the salted copy (the prescription slip a pharmacy verifies) to this file
+    /// Write the patient's slip to this file (0600): the salted copy a pharmacy verifies and, for a prescription, the dispensing code it needs (hand it only to the patient)
     #[arg(long)]
     pub(crate) copy_out: Option<PathBuf>,
 }
@@ -418,7 +450,7 @@ pub(crate) enum ConsentCmd {
 
 #[derive(Debug, Args)]
 pub(crate) struct Copy {
-    /// The salted copy (prescription slip) the patient brought, as written by `record add --copy-out`
+    /// The slip (salted copy) the patient brought, as written by `record add --copy-out`
     #[arg(long, conflicts_with = "hash", required_unless_present = "hash")]
     pub(crate) copy: Option<PathBuf>,
     /// Or its hash
@@ -435,12 +467,13 @@ pub(crate) enum PrescriptionCmd {
         #[command(flatten)]
         copy: Copy,
     },
-    /// Dispense a prescription (once only)
+    /// Dispense a prescription (once only), with the patient's slip: it carries the dispensing code
     Dispense {
         /// Record id of the prescription
         record: String,
-        #[command(flatten)]
-        copy: Copy,
+        /// The slip the patient brought, as written by `record add --copy-out`
+        #[arg(long)]
+        copy: PathBuf,
     },
 }
 
@@ -474,7 +507,7 @@ pub(crate) struct Notifications {
 
 #[derive(Debug, Args)]
 pub(crate) struct Demo {
-    /// Patient id to register (default: a fresh DEMO- id)
+    /// Patient id to register (default: P-0001, whose patient login the local network enrols; another id has no patient login, so the cross-hospital read under consent is skipped)
     #[arg(long)]
     pub(crate) patient: Option<String>,
 }

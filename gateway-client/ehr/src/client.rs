@@ -3,23 +3,28 @@
 //! The argument and result types come from the `ehr-chaincode` crate, so the
 //! client and the contract cannot drift apart. Patient data and record
 //! content always travel as transient data with a fresh salt, never as
-//! arguments, so they never reach the ledger in the clear.
+//! arguments, so they never reach the ledger in the clear. Functions that
+//! return patient data get a fresh one-time key per call (`sealTo`) and
+//! answer sealed to it: even if such a call were submitted, the block would
+//! hold only ciphertext.
 
 use fabric_gateway::{CallBuilder, ChaincodeEvent, Contract, EventStream, RetryPolicy, Start, retry_on_conflict};
 use futures::StreamExt;
 use rand_core::{OsRng, RngCore};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use ehr_chaincode::events::{EVENT_NAME, Notification};
 use ehr_chaincode::model::{
     AccessEntry, Consent, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus, PrivateRecord,
     RecordBody, RecordKind, RecordMeta, Scope, Standing,
 };
-use ehr_chaincode::search::{PatientHits, PatientQuery};
+use ehr_chaincode::registry::RoleRegistry;
+use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
+use ehr_chaincode::search::{PatientHits, PatientQuery, TRANSIENT_QUERY};
 use ehr_chaincode::{
-    AuditLine, PatientView, PrescriptionCheck, RecordInput, RecordPage, RecordQuery, RecordView, TRANSIENT_PATIENT,
-    TRANSIENT_RECORD, TRANSIENT_SALT, Verification, Version,
+    AccessLogPage, AccessQuery, AuditLine, PatientView, PrescriptionCheck, RecordInput, RecordPage, RecordQuery,
+    RecordView, TRANSIENT_DISPENSE_CODE, TRANSIENT_PATIENT, TRANSIENT_RECORD, TRANSIENT_SALT, Verification, Version,
 };
 
 use crate::error::{EhrClientError, Result};
@@ -30,14 +35,16 @@ pub type PatientVersions = Vec<Version<PatientRecord, PatientDetails>>;
 pub type RecordVersions = Vec<Version<RecordMeta, RecordBody>>;
 
 /// A record just written, with the exact copy its ledger hash covers (the
-/// salt included): a prescription's copy is what the patient takes to the
-/// pharmacy, where `VerifyPrescription` checks it.
+/// salt included) and, for a prescription, its dispensing code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordWritten {
     /// The public metadata.
     pub meta: RecordMeta,
     /// The salted private copy.
     pub copy: PrivateRecord,
+    /// A new prescription's dispensing code: only the patient's slip carries
+    /// it; the ledger keeps its hash, and a pharmacist needs it to dispense.
+    pub dispense_code: Option<String>,
 }
 
 impl RecordWritten {
@@ -45,6 +52,27 @@ impl RecordWritten {
     pub fn hash(&self) -> Result<String> {
         copy_hash(&self.copy)
     }
+
+    /// What the patient takes to the pharmacy (or keeps as their copy).
+    pub fn slip(&self) -> Slip {
+        Slip { record_id: self.meta.id.clone(), copy: self.copy.clone(), dispense_code: self.dispense_code.clone() }
+    }
+}
+
+/// The patient's copy of a record: the salted private copy the ledger hash
+/// covers and, for a prescription, the dispensing code. Whoever holds a
+/// prescription's slip can have it dispensed once, so it is handed only to
+/// the patient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Slip {
+    /// The record.
+    pub record_id: String,
+    /// The salted copy.
+    pub copy: PrivateRecord,
+    /// The dispensing code (prescriptions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispense_code: Option<String>,
 }
 
 /// The ledger hash of a salted private copy (as `VerifyPrescription` computes it).
@@ -63,9 +91,13 @@ pub struct EhrClient {
 /// 32 random bytes as hex: each version's salt, so that its public hash
 /// cannot be confirmed by hashing guesses.
 fn fresh_salt() -> String {
-    let mut salt = [0u8; 32];
-    OsRng.fill_bytes(&mut salt);
-    hex::encode(salt)
+    hex::encode(random_32())
+}
+
+fn random_32() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
 }
 
 /// Arguments go as text: strings raw, everything else as JSON.
@@ -104,6 +136,26 @@ impl EhrClient {
         decode(function, &bytes)
     }
 
+    /// Evaluates a function that answers with patient data: sends a fresh
+    /// one-time public key, and opens the sealed answer with the private key
+    /// and this proposal's transaction id.
+    async fn evaluate_sealed<T: DeserializeOwned>(
+        &self,
+        function: &str,
+        args: &[String],
+        transient: &[(&str, Vec<u8>)],
+    ) -> Result<T> {
+        let key = OpeningKey::from_random_bytes(random_32());
+        let mut call = self.contract.call(function).args(args).transient(TRANSIENT_SEAL_TO, key.public_bytes());
+        for (k, v) in transient {
+            call = call.transient(*k, v.clone());
+        }
+        let proposal = call.build()?;
+        let bytes = proposal.evaluate().await?;
+        let sealed: Sealed = decode(function, &bytes)?;
+        key.open(proposal.transaction_id(), &sealed).map_err(|e| EhrClientError::Decode(format!("{function}: {e}")))
+    }
+
     /// Submits, endorsing again with a new transaction id after a read
     /// conflict. Every attempt carries the same arguments and transient data
     /// (salt included), so a retried version hashes as the first one would.
@@ -132,9 +184,9 @@ impl EhrClient {
         Ok(vec![(TRANSIENT_RECORD, json_arg(record)?.into_bytes()), (TRANSIENT_SALT, salt.as_bytes().to_vec())])
     }
 
-    fn written(meta: RecordMeta, record: &RecordInput, salt: String) -> RecordWritten {
+    fn written(meta: RecordMeta, record: &RecordInput, salt: String, dispense_code: Option<String>) -> RecordWritten {
         let copy = PrivateRecord { body: record.body.clone(), attachments: record.attachments.clone(), salt };
-        RecordWritten { meta, copy }
+        RecordWritten { meta, copy, dispense_code }
     }
 
     /// `RegisterPatient`: a doctor registers a patient and becomes their attending doctor.
@@ -147,9 +199,19 @@ impl EhrClient {
         self.submit("UpdatePatient", &[id.to_string()], &Self::patient_transient(details)?).await
     }
 
-    /// `AddAttendingDoctor`.
+    /// `AddAttendingDoctor` (a doctor of another hospital needs the patient's consent first).
     pub async fn add_attending_doctor(&self, id: &PatientId, doctor: &Person) -> Result<PatientRecord> {
         self.submit("AddAttendingDoctor", &[id.to_string(), json_arg(doctor)?], &[]).await
+    }
+
+    /// `RemoveAttendingDoctor`: the patient or an admin of their home hospital.
+    pub async fn remove_attending_doctor(&self, id: &PatientId, doctor: &Person) -> Result<PatientRecord> {
+        self.submit("RemoveAttendingDoctor", &[id.to_string(), json_arg(doctor)?], &[]).await
+    }
+
+    /// `RoleRegistry`: which organisation may assert which role.
+    pub async fn role_registry(&self) -> Result<RoleRegistry> {
+        self.evaluate("RoleRegistry", &[]).await
     }
 
     /// `OpenAccess`: records who looks and why, and opens a read window.
@@ -157,9 +219,9 @@ impl EhrClient {
         self.submit("OpenAccess", &[id.to_string(), purpose.to_owned()], &[]).await
     }
 
-    /// `ReadPatient` (needs an open access window).
+    /// `ReadPatient` (needs an open access window); the answer comes sealed to this call's key.
     pub async fn read_patient(&self, id: &PatientId) -> Result<PatientView> {
-        self.evaluate("ReadPatient", &[id.to_string()]).await
+        self.evaluate_sealed("ReadPatient", &[id.to_string()], &[]).await
     }
 
     /// `VerifyPatient`: does the private copy of `version` match the ledger hash?
@@ -189,16 +251,43 @@ impl EhrClient {
         self.evaluate("ListConsents", &[id.to_string()]).await
     }
 
-    /// `AccessLog`: who looked at the patient's data.
-    pub async fn access_log(&self, id: &PatientId) -> Result<Vec<AccessEntry>> {
-        self.evaluate("AccessLog", &[id.to_string()]).await
+    /// `AccessLog`: who tried to look at the patient's data, oldest first; one
+    /// page of the attempts matching `query`.
+    pub async fn access_log(
+        &self,
+        id: &PatientId,
+        query: &AccessQuery,
+        page_size: u32,
+        bookmark: &str,
+    ) -> Result<AccessLogPage> {
+        let args = [id.to_string(), json_arg(query)?, page_size.to_string(), bookmark.to_owned()];
+        self.evaluate("AccessLog", &args).await
     }
 
-    /// `AddRecord`.
+    /// Every access attempt matching `query`, all pages.
+    pub async fn access_log_all(&self, id: &PatientId, query: &AccessQuery) -> Result<Vec<AccessEntry>> {
+        let mut entries = Vec::new();
+        let mut bookmark = String::new();
+        loop {
+            let page = self.access_log(id, query, 1000, &bookmark).await?;
+            entries.extend(page.entries);
+            if page.bookmark.is_empty() {
+                return Ok(entries);
+            }
+            bookmark = page.bookmark;
+        }
+    }
+
+    /// `AddRecord`. A prescription gets a fresh dispensing code, returned only here.
     pub async fn add_record(&self, id: &PatientId, record: &RecordInput) -> Result<RecordWritten> {
         let salt = fresh_salt();
-        let meta = self.submit("AddRecord", &[id.to_string()], &Self::record_transient(record, &salt)?).await?;
-        Ok(Self::written(meta, record, salt))
+        let mut transient = Self::record_transient(record, &salt)?;
+        let code = (record.body.kind() == RecordKind::Prescription).then(|| hex::encode(random_32()));
+        if let Some(code) = &code {
+            transient.push((TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec()));
+        }
+        let meta = self.submit("AddRecord", &[id.to_string()], &transient).await?;
+        Ok(Self::written(meta, record, salt, code))
     }
 
     /// `UpdateRecord`.
@@ -206,7 +295,7 @@ impl EhrClient {
         let salt = fresh_salt();
         let args = [id.to_string(), record_id.to_owned()];
         let meta = self.submit("UpdateRecord", &args, &Self::record_transient(record, &salt)?).await?;
-        Ok(Self::written(meta, record, salt))
+        Ok(Self::written(meta, record, salt, None))
     }
 
     /// `DeleteRecord`: a tombstone with the reason; history stays.
@@ -214,9 +303,9 @@ impl EhrClient {
         self.submit("DeleteRecord", &[id.to_string(), record_id.to_owned(), reason.to_owned()], &[]).await
     }
 
-    /// `ReadRecord`.
+    /// `ReadRecord` (needs an open access window); sealed to this call's key.
     pub async fn read_record(&self, id: &PatientId, record_id: &str) -> Result<RecordView> {
-        self.evaluate("ReadRecord", &[id.to_string(), record_id.to_owned()]).await
+        self.evaluate_sealed("ReadRecord", &[id.to_string(), record_id.to_owned()], &[]).await
     }
 
     /// `VerifyRecord`.
@@ -241,9 +330,16 @@ impl EhrClient {
         self.evaluate("VerifyPrescription", &[record_id.to_owned(), hash.to_owned()]).await
     }
 
-    /// `DispensePrescription`: once only.
-    pub async fn dispense_prescription(&self, record_id: &str, hash: &str) -> Result<PrescriptionStatus> {
-        self.submit("DispensePrescription", &[record_id.to_owned(), hash.to_owned()], &[]).await
+    /// `DispensePrescription`: once only, with the dispensing code from the patient's slip.
+    pub async fn dispense_prescription(&self, slip: &Slip) -> Result<PrescriptionStatus> {
+        let code = slip.dispense_code.as_deref().ok_or_else(|| {
+            EhrClientError::Usage(format!(
+                "the slip of {} carries no dispensing code; only the slip written when the prescription was added does",
+                slip.record_id
+            ))
+        })?;
+        let args = [slip.record_id.clone(), copy_hash(&slip.copy)?];
+        self.submit("DispensePrescription", &args, &[(TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec())]).await
     }
 
     /// `RequestErasure`: the patient has their private data purged.
@@ -256,14 +352,18 @@ impl EhrClient {
         self.evaluate("AuditTrail", &[id.to_string()]).await
     }
 
-    /// `SearchPatients` (works on LevelDB and CouchDB peers).
+    /// `SearchPatients` (works on LevelDB and CouchDB peers). The query goes as
+    /// transient data; a search by name, birth year or diagnosis finds only
+    /// patients the caller opened access to (or themselves).
     pub async fn search_patients(&self, query: &PatientQuery, page_size: u32, bookmark: &str) -> Result<PatientHits> {
-        self.evaluate("SearchPatients", &[json_arg(query)?, page_size.to_string(), bookmark.to_owned()]).await
+        let transient = [(TRANSIENT_QUERY, json_arg(query)?.into_bytes())];
+        self.evaluate_sealed("SearchPatients", &[page_size.to_string(), bookmark.to_owned()], &transient).await
     }
 
     /// `SearchPatientsRich` (CouchDB peers only).
     pub async fn search_patients_rich(&self, query: &PatientQuery, limit: u32) -> Result<PatientHits> {
-        self.evaluate("SearchPatientsRich", &[json_arg(query)?, limit.to_string()]).await
+        let transient = [(TRANSIENT_QUERY, json_arg(query)?.into_bytes())];
+        self.evaluate_sealed("SearchPatientsRich", &[limit.to_string()], &transient).await
     }
 
     /// `SearchRecords`.
@@ -274,18 +374,18 @@ impl EhrClient {
         page_size: u32,
         bookmark: &str,
     ) -> Result<RecordPage> {
-        self.evaluate("SearchRecords", &[id.to_string(), json_arg(query)?, page_size.to_string(), bookmark.to_owned()])
-            .await
+        let args = [id.to_string(), json_arg(query)?, page_size.to_string(), bookmark.to_owned()];
+        self.evaluate_sealed("SearchRecords", &args, &[]).await
     }
 
     /// `PatientHistory`.
     pub async fn patient_history(&self, id: &PatientId) -> Result<PatientVersions> {
-        self.evaluate("PatientHistory", &[id.to_string()]).await
+        self.evaluate_sealed("PatientHistory", &[id.to_string()], &[]).await
     }
 
     /// `RecordHistory`.
     pub async fn record_history(&self, id: &PatientId, record_id: &str) -> Result<RecordVersions> {
-        self.evaluate("RecordHistory", &[id.to_string(), record_id.to_owned()]).await
+        self.evaluate_sealed("RecordHistory", &[id.to_string(), record_id.to_owned()], &[]).await
     }
 
     /// `SetStanding`: an organisation admin suspends or reinstates one of its identities.

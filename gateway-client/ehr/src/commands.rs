@@ -10,15 +10,13 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
-use ehr_chaincode::model::{
-    Attachment, Grantee, PatientDetails, PatientId, Person, PrivateRecord, RecordBody, RecordKind, Scope,
-};
+use ehr_chaincode::model::{Attachment, Grantee, PatientDetails, PatientId, Person, RecordBody, RecordKind, Scope};
 use ehr_chaincode::search::PatientQuery;
-use ehr_chaincode::{RecordInput, RecordQuery};
+use ehr_chaincode::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::{Settings, config_path};
 use ehr_client::files::{FileStore, Progress, StoredFile};
 use ehr_client::session::{self, SignedIn, Source};
-use ehr_client::{Config, EhrClient, EhrClientError, Result, copy_hash};
+use ehr_client::{Config, EhrClient, EhrClientError, Result, Slip, copy_hash};
 
 use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
 use crate::output::{Output, display_name};
@@ -57,7 +55,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
                 Command::Record(cmd) => record(&config, &client, cmd, out).await,
                 Command::Upload(args) => upload(&config, &client, args, out).await,
                 Command::Consent(cmd) => consent(&client, cmd, out).await,
-                Command::AccessLog(p) => out.show("access log", &client.access_log(&patient_id(&p.patient)?).await?),
+                Command::AccessLog(a) => access_log(&client, a, out).await,
                 Command::Audit(p) => out.show("audit trail", &client.audit_trail(&patient_id(&p.patient)?).await?),
                 Command::Prescription(cmd) => prescription(&client, cmd, out).await,
                 Command::Erase(args) => {
@@ -296,6 +294,11 @@ async fn patient(client: &EhrClient, cmd: PatientCmd, out: Output) -> Result<()>
             let record = client.add_attending_doctor(&id, &Person { id: doctor, msp }).await?;
             out.show(&format!("{id} now has {} attending doctor(s)", record.attending.len()), &record)
         }
+        PatientCmd::Unattend { patient, doctor, msp } => {
+            let id = patient_id(&patient)?;
+            let record = client.remove_attending_doctor(&id, &Person { id: doctor, msp }).await?;
+            out.show(&format!("{id} now has {} attending doctor(s)", record.attending.len()), &record)
+        }
         PatientCmd::Verify { patient, version } => {
             let id = patient_id(&patient)?;
             let version = match version {
@@ -364,9 +367,10 @@ pub(crate) async fn store_files(
     Ok(out)
 }
 
-fn write_copy(path: &Path, copy: &PrivateRecord) -> Result<()> {
+/// Writes the patient's slip (0600: a prescription's slip lets its holder have it dispensed).
+fn write_copy(path: &Path, slip: &Slip) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let bytes = serde_json::to_vec_pretty(copy).map_err(|e| EhrClientError::Encode(e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(slip).map_err(|e| EhrClientError::Encode(e.to_string()))?;
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
         f.write_all(&bytes)?;
@@ -383,7 +387,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
             let attachments = store_files(config, &b.attach, None).await?;
             let written = client.add_record(&id, &RecordInput { body, attachments }).await?;
             if let Some(path) = &b.copy_out {
-                write_copy(path, &written.copy)?;
+                write_copy(path, &written.slip())?;
             }
             let hash = written.hash()?;
             out.show(
@@ -398,7 +402,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
             let attachments = store_files(config, &b.attach, None).await?;
             let written = client.update_record(&id, &record, &RecordInput { body, attachments }).await?;
             if let Some(path) = &b.copy_out {
-                write_copy(path, &written.copy)?;
+                write_copy(path, &written.slip())?;
             }
             let hash = written.hash()?;
             out.show(
@@ -510,20 +514,34 @@ async fn consent(client: &EhrClient, cmd: ConsentCmd, out: Output) -> Result<()>
     }
 }
 
+async fn access_log(client: &EhrClient, a: cli::AccessLog, out: Output) -> Result<()> {
+    let id = patient_id(&a.patient)?;
+    let granted = if a.granted {
+        Some(true)
+    } else if a.refused {
+        Some(false)
+    } else {
+        None
+    };
+    let query = AccessQuery { granted, msp: a.msp, ..AccessQuery::default() };
+    match a.page_size {
+        Some(size) => out.show("access log", &client.access_log(&id, &query, size, &a.bookmark).await?),
+        None => out.show("access log", &client.access_log_all(&id, &query).await?),
+    }
+}
+
+fn read_slip(path: &Path) -> Result<Slip> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| EhrClientError::Usage(format!("cannot read the slip {}: {e}", path.display())))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        EhrClientError::Usage(format!("{} is not a slip written by `ehr record add --copy-out`: {e}", path.display()))
+    })
+}
+
 fn copy_hash_of(copy: cli::Copy) -> Result<String> {
     match (copy.hash, copy.copy) {
         (Some(hash), _) => Ok(hash),
-        (None, Some(path)) => {
-            let bytes = std::fs::read(&path)
-                .map_err(|e| EhrClientError::Usage(format!("cannot read the copy {}: {e}", path.display())))?;
-            let copy: PrivateRecord = serde_json::from_slice(&bytes).map_err(|e| {
-                EhrClientError::Usage(format!(
-                    "{} is not a record copy written by `ehr record add --copy-out`: {e}",
-                    path.display()
-                ))
-            })?;
-            copy_hash(&copy)
-        }
+        (None, Some(path)) => copy_hash(&read_slip(&path)?.copy),
         (None, None) => Err(EhrClientError::Usage("give --copy FILE or --hash HASH".into())),
     }
 }
@@ -542,8 +560,17 @@ async fn prescription(client: &EhrClient, cmd: PrescriptionCmd, out: Output) -> 
                 )))
             }
         }
-        PrescriptionCmd::Dispense { record, copy } => out
-            .show(&format!("{record} dispensed"), &client.dispense_prescription(&record, &copy_hash_of(copy)?).await?),
+        PrescriptionCmd::Dispense { record, copy } => {
+            let slip = read_slip(&copy)?;
+            if slip.record_id != record {
+                return Err(EhrClientError::Usage(format!(
+                    "{} is the slip of {}, not of {record}",
+                    copy.display(),
+                    slip.record_id
+                )));
+            }
+            out.show(&format!("{record} dispensed"), &client.dispense_prescription(&slip).await?)
+        }
     }
 }
 

@@ -16,6 +16,9 @@ use crate::commands::{patient_id, resolve_config, store_files};
 use crate::output::Output;
 use crate::output::display_name;
 
+/// The patient whose login (`patient1@hospitala`, `patient_id=P-0001`) the local network enrols.
+const LOGIN_PATIENT: &str = "P-0001";
+
 /// A client acting as `label`, with the user's other settings.
 async fn as_user(global: &cli::Global, label: &str) -> Result<(Config, EhrClient)> {
     let global = cli::Global { identity: Some(label.to_owned()), ..global.clone() };
@@ -41,8 +44,11 @@ impl Steps {
 
 pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> Result<()> {
     let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-    let own_id = patient_id("P-0001")?;
-    let fresh = patient_id(&args.patient.unwrap_or_else(|| format!("DEMO-{stamp}")))?;
+    let own_id = patient_id(LOGIN_PATIENT)?;
+    let id = match &args.patient {
+        Some(p) => patient_id(p)?,
+        None => own_id.clone(),
+    };
     let mut s = Steps { n: 0, out };
     out.say("EHR demo on the local network");
 
@@ -64,18 +70,16 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
         contact: "+44 20 7946 0000".into(),
         description: "demo patient".into(),
     };
-    // patient1@hospitala holds patient id P-0001 in its certificate; on a fresh
-    // network the demo registers that patient so the patient can act too.
-    let (id, patient) = match doctor.register_patient(&own_id, &details).await {
-        Ok(_) => (own_id, Some(as_user(global, "patient1@hospitala").await?.1)),
+    // patient1@hospitala holds patient id P-0001 in its certificate (issued by
+    // the patient's home hospital, HospitalA), so that patient can act too.
+    match doctor.register_patient(&id, &details).await {
+        Ok(_) => s.ok(format!("registered {id}; only ids, salted hashes and stamps are public")),
         Err(e) if e.exit_code() == ehr_client::error::exit::CONFLICT => {
-            s.ok(format!("{own_id} is registered already (demo ran before); using the fresh id {fresh}"));
-            doctor.register_patient(&fresh, &details).await?;
-            (fresh, None)
+            s.ok(format!("{id} is registered already (the demo ran before); continuing with it"));
         }
         Err(e) => return Err(e),
-    };
-    s.ok(format!("registered {id}; only ids, salted hashes and stamps are public"));
+    }
+    let patient = if id == own_id { Some(as_user(global, "patient1@hospitala").await?.1) } else { None };
 
     s.step("doctor1@hospitala", "records a diagnosis and a prescription");
     let diagnosis = RecordInput {
@@ -128,25 +132,22 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
                 .grant_consent(&id, &Grantee::Organisation { msp: "HospitalBMSP".into() }, Scope::Read, None)
                 .await?;
             s.ok(format!("consent to {:?}, scope {:?}", consent.grantee, consent.scope));
+
+            s.step("doctor1@hospitalb", "opens audited access and reads the patient from HospitalB's own peer");
+            let access = doctor_b.open_access(&id, "second opinion").await?;
+            let view = doctor_b.read_patient(&id).await?;
+            s.ok(format!(
+                "access {} ({}); name {:?}, private copy verified: {} (the answer came sealed to a one-time key)",
+                access.granted, access.basis, view.details.name, view.verified
+            ));
         }
         None => {
-            s.step(
-                "doctor1@hospitala",
-                "adds HospitalB's doctor as an attending doctor (the demo patient has no login)",
-            );
-            let person_b = session::person(doctor_b.contract().network().gateway().identity())?;
-            let record = doctor.add_attending_doctor(&id, &person_b).await?;
-            s.ok(format!("{} attending doctors now", record.attending.len()));
+            s.step("doctor1@hospitalb", "cannot read the patient");
+            s.ok(format!(
+                "only the patient can consent, and {id} has no patient login on this network (use the default {LOGIN_PATIENT})"
+            ));
         }
     }
-
-    s.step("doctor1@hospitalb", "opens audited access and reads the patient from HospitalB's own peer");
-    let access = doctor_b.open_access(&id, "second opinion").await?;
-    let view = doctor_b.read_patient(&id).await?;
-    s.ok(format!(
-        "access {} ({}); name {:?}, private copy verified: {}",
-        access.granted, access.basis, view.details.name, view.verified
-    ));
 
     s.step("doctor2@hospitala", "a doctor with no grounds is refused");
     match stranger.update_patient(&id, &details).await {
@@ -159,14 +160,17 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     s.step("pharmacist1@hospitalb", "verifies the prescription copy and dispenses it");
     let check = pharmacist.verify_prescription(&rx.meta.id, &rx_hash).await?;
     s.ok(format!("copy matches: {}; prescribed at {}", check.matches, check.status.prescribed.actor.msp));
-    pharmacist.dispense_prescription(&rx.meta.id, &rx_hash).await?;
-    s.ok("dispensed");
-    match pharmacist.dispense_prescription(&rx.meta.id, &rx_hash).await {
+    // The patient hands over the slip, which carries the dispensing code; the public hash alone is not enough.
+    let slip = rx.slip();
+    pharmacist.dispense_prescription(&slip).await?;
+    s.ok("dispensed with the code on the patient's slip");
+    match pharmacist.dispense_prescription(&slip).await {
         Err(e) => s.ok(format!("second dispense refused: {e}")),
         Ok(_) => return Err(EhrClientError::Usage("a prescription was dispensed twice".into())),
     }
 
-    s.step("doctor1@hospitala", "searches and lists");
+    s.step("doctor1@hospitala", "opens audited access, then searches and lists");
+    doctor.open_access(&id, "follow-up").await?;
     let hits = doctor
         .search_patients(&PatientQuery { name: Some("jane dem".into()), ..PatientQuery::default() }, 20, "")
         .await?;
@@ -200,7 +204,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     s.ok(format!("{seen} notification(s)"));
     if let Some(patient) = &patient {
         s.step("patient1@hospitala", "reads who looked at their data");
-        for entry in patient.access_log(&id).await? {
+        for entry in patient.access_log_all(&id, &ehr_chaincode::AccessQuery::default()).await? {
             s.ok(format!(
                 "{} granted={} basis={} purpose={:?}",
                 display_name(&entry.stamp.actor),

@@ -8,6 +8,6 @@ pub mod error;
 pub mod files;
 pub mod session;
 
-pub use client::{EhrClient, RecordWritten, copy_hash};
+pub use client::{EhrClient, RecordWritten, Slip, copy_hash};
 pub use config::{Config, Settings};
 pub use error::{EhrClientError, Result};

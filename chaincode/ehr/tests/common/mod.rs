@@ -2,8 +2,55 @@
 //! identities with fabric-ca style attributes, and small helpers.
 #![allow(dead_code, missing_docs, unreachable_pub, clippy::unwrap_used)]
 
-use fabric_shim::testing::{TestCa, TestIdentity, TxOutcome};
+use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
+use fabric_shim::Router;
+use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
+
+/// The roles registry `network.sh deploy` writes.
+pub const ROLES_REGISTRY: &str = include_str!("../../roles_registry.json");
+
+/// The contract as the tests drive it: the harness's timestamps are fixed in
+/// 2023, so the clock-skew check is off (`lib.rs` tests it on its own).
+pub fn router() -> Router {
+    ehr_chaincode::router_with(ehr_chaincode::Settings { max_clock_skew_seconds: None }).unwrap()
+}
+
+/// A mock ledger holding the roles registry, as after `network.sh deploy`.
+pub fn ledger() -> MockStub {
+    let mock = MockStub::new("ehr");
+    let key = fabric_shim::create_composite_key("ehr.registry", &[]).unwrap();
+    let registry: Value = serde_json::from_str(ROLES_REGISTRY).unwrap();
+    mock.ledger().seed_state(&key, registry.to_string().as_bytes());
+    mock
+}
+
+/// The dispensing code the tests' prescriptions are written with (the patient's slip carries it).
+pub const DISPENSE_CODE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// The one-time key the tests' reads are sealed to.
+pub fn opening_key() -> OpeningKey {
+    OpeningKey::from_random_bytes([7; 32])
+}
+
+/// Runs `call` as a client would: with a one-time `sealTo` key (unless the call
+/// sets its own), opening a sealed answer so that assertions read the plaintext.
+pub async fn invoke(mock: &MockStub, router: &Router, call: Invocation) -> TxOutcome {
+    let key = opening_key();
+    let call = if call.transient.contains_key(TRANSIENT_SEAL_TO) {
+        call
+    } else {
+        call.transient(TRANSIENT_SEAL_TO, key.public_bytes())
+    };
+    let mut out = mock.invoke(router, call).await;
+    if out.response.status == 200
+        && let Ok(sealed) = serde_json::from_slice::<Sealed>(&out.response.payload)
+    {
+        let plain: Value = key.open(&out.tx_id, &sealed).unwrap();
+        out.response.payload = serde_json::to_vec(&plain).unwrap();
+    }
+    out
+}
 
 /// One CA per organisation, keys made now.
 pub struct Orgs {
@@ -29,6 +76,16 @@ impl Orgs {
     /// A client of HospitalB.
     pub fn hospital_b(&self, name: &str, attrs: &[(&str, &str)]) -> TestIdentity {
         self.b.identity("HospitalBMSP", name, attrs, &["client"]).unwrap()
+    }
+
+    /// A HospitalA identity with other NodeOUs than `client` (e.g. `peer`, `admin`).
+    pub fn hospital_a_with_ous(&self, name: &str, attrs: &[(&str, &str)], ous: &[&str]) -> TestIdentity {
+        self.a.identity("HospitalAMSP", name, attrs, ous).unwrap()
+    }
+
+    /// An admin (NodeOU `admin`) of HospitalB, as cryptogen makes them.
+    pub fn hospital_b_admin(&self) -> TestIdentity {
+        self.b.identity("HospitalBMSP", "Admin@hospitalb.ehr", &[], &["admin"]).unwrap()
     }
 
     /// A client of the Regulator.

@@ -107,6 +107,13 @@ impl MemoryLedger {
         lock(&self.state).ok().and_then(|s| s.private.get(collection).cloned()).unwrap_or_default()
     }
 
+    /// The committed key-level endorsement policy (validation parameter) of a
+    /// key; `collection` is empty for public state.
+    pub fn validation_parameter(&self, collection: &str, key: &str) -> Option<Vec<u8>> {
+        let s = lock(&self.state).ok()?;
+        s.metadata.get(&(collection.to_owned(), key.to_owned()))?.get(crate::stub::VALIDATION_PARAMETER).cloned()
+    }
+
     /// Number of transactions committed so far.
     pub fn committed_transactions(&self) -> u64 {
         lock(&self.state).map(|s| s.committed_txs).unwrap_or(0)

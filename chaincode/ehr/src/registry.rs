@@ -1,0 +1,209 @@
+//! Which organisation may assert which role: the roles registry on the ledger.
+//!
+//! Every organisation runs its own fabric-ca, and a registrar can put any
+//! `role` attribute into a certificate it signs. An attribute therefore proves
+//! only what the issuing organisation claims. The registry says which roles
+//! each organisation's CA may claim (a hospital's CA may not mint a regulator;
+//! the regulator's CA may not mint a patient), and every call is checked
+//! against it. It lives under one public key whose key-level endorsement
+//! policy names every member organisation's peer, so changing it needs all of
+//! them; `network.sh deploy` writes it from `chaincode/ehr/roles_registry.json`.
+
+use std::collections::BTreeSet;
+
+use fabric_shim::Stub;
+use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EhrError, Result};
+use crate::model::Role;
+
+/// The NodeOU that organisation admins' certificates carry (cryptogen's `Admin@org`).
+pub const ADMIN_OU: &str = "admin";
+/// The NodeOU of client identities, the only ones that act in the contract.
+pub const CLIENT_OU: &str = "client";
+
+/// What an organisation is on this channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgKind {
+    /// Keeps patients and their records in the private collection.
+    Hospital,
+    /// Audits; holds no patient data.
+    Regulator,
+}
+
+/// One organisation's entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgRoles {
+    /// The organisation's MSP id.
+    pub msp: String,
+    /// Hospital or regulator.
+    pub kind: OrgKind,
+    /// The roles its CA may put into certificates.
+    pub roles: BTreeSet<Role>,
+}
+
+/// Which organisation may assert which role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleRegistry {
+    /// One entry per organisation, sorted by MSP id.
+    pub organisations: Vec<OrgRoles>,
+}
+
+/// Roles that only make sense in a hospital (they act on patients and records).
+const HOSPITAL_ONLY: [Role; 5] = [Role::Doctor, Role::Patient, Role::Radiologist, Role::Lab, Role::Pharmacist];
+
+impl RoleRegistry {
+    /// Checks the registry and puts it in its one canonical order (by MSP id).
+    pub fn validated(mut self) -> Result<Self> {
+        self.organisations.sort_by(|a, b| a.msp.cmp(&b.msp));
+        if self.organisations.is_empty() {
+            return Err(EhrError::bad("registry.organisations", "must name at least one organisation"));
+        }
+        for pair in self.organisations.windows(2) {
+            if pair[0].msp == pair[1].msp {
+                return Err(EhrError::bad("registry.organisations", format!("{} is listed twice", pair[0].msp)));
+            }
+        }
+        if !self.organisations.iter().any(|o| o.kind == OrgKind::Hospital) {
+            return Err(EhrError::bad("registry.organisations", "must name at least one hospital"));
+        }
+        for org in &self.organisations {
+            let msp_ok = (1..=64).contains(&org.msp.len())
+                && org.msp.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !msp_ok {
+                return Err(EhrError::bad("registry.msp", format!("{:?} is not an MSP id", org.msp)));
+            }
+            if org.roles.is_empty() {
+                return Err(EhrError::bad("registry.roles", format!("{} must have at least one role", org.msp)));
+            }
+            let misplaced: Vec<Role> = match org.kind {
+                OrgKind::Hospital => org.roles.iter().copied().filter(|r| *r == Role::Regulator).collect(),
+                OrgKind::Regulator => org.roles.iter().copied().filter(|r| HOSPITAL_ONLY.contains(r)).collect(),
+            };
+            if let Some(role) = misplaced.first() {
+                return Err(EhrError::bad(
+                    "registry.roles",
+                    format!("a {:?} organisation ({}) cannot assert the role {}", org.kind, org.msp, role.as_str()),
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The entry of `msp`, if it is a member.
+    pub fn org(&self, msp: &str) -> Option<&OrgRoles> {
+        self.organisations.iter().find(|o| o.msp == msp)
+    }
+
+    /// Refuses a role that `msp`'s CA may not assert, naming both.
+    pub fn check(&self, msp: &str, role: Role) -> Result<()> {
+        let Some(org) = self.org(msp) else {
+            return Err(EhrError::Forbidden(format!(
+                "organisation {msp} is not in the roles registry; its identities may do nothing"
+            )));
+        };
+        if org.roles.contains(&role) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
+        Err(EhrError::Forbidden(format!(
+            "the role {} may not be asserted by {msp} (the roles registry lets {msp} assert: {})",
+            role.as_str(),
+            allowed.join(", ")
+        )))
+    }
+
+    /// Whether `msp` is a hospital.
+    pub fn is_hospital(&self, msp: &str) -> bool {
+        self.org(msp).is_some_and(|o| o.kind == OrgKind::Hospital)
+    }
+
+    /// The key-level policy of the registry itself: every member organisation's peer.
+    pub fn endorsement_policy(&self) -> Vec<u8> {
+        let mut policy = KeyEndorsementPolicy::new();
+        let msps: Vec<&str> = self.organisations.iter().map(|o| o.msp.as_str()).collect();
+        policy.add_orgs(MspRole::Peer, &msps);
+        policy.to_bytes()
+    }
+}
+
+/// Writes the registry. The caller must be an admin (NodeOU `admin`) of an
+/// organisation the new registry lists and, once a registry exists, of one the
+/// current registry lists. Replacing it needs every current member's
+/// endorsement (the key-level policy); the new registry's members guard it next.
+pub(crate) async fn set_role_registry(stub: Stub, (registry,): (RoleRegistry,)) -> Result<RoleRegistry> {
+    let registry = registry.validated()?;
+    let id = stub.client_identity().map_err(|e| EhrError::Forbidden(format!("cannot identify the caller: {e}")))?;
+    if !id.has_ou(ADMIN_OU) {
+        return Err(EhrError::Forbidden("only an organisation admin (NodeOU admin) may set the roles registry".into()));
+    }
+    let msp = id.msp_id().to_owned();
+    if let Some(current) = crate::store::role_registry(&stub).await?
+        && current.org(&msp).is_none()
+    {
+        return Err(EhrError::Forbidden(format!("{msp} is not in the current roles registry and may not change it")));
+    }
+    if registry.org(&msp).is_none() {
+        return Err(EhrError::bad("registry", format!("must list the caller's own organisation {msp}")));
+    }
+    crate::store::put_role_registry(&stub, &registry).await?;
+    Ok(registry)
+}
+
+/// The registry in force; 404 until one is set.
+pub(crate) async fn role_registry(stub: Stub, (): ()) -> Result<RoleRegistry> {
+    crate::store::role_registry(&stub)
+        .await?
+        .ok_or_else(|| EhrError::NotFound("no roles registry is set yet; network.sh deploy writes it".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(msp: &str, kind: OrgKind, roles: &[Role]) -> OrgRoles {
+        OrgRoles { msp: msp.into(), kind, roles: roles.iter().copied().collect() }
+    }
+
+    #[test]
+    fn refuses_roles_an_organisation_may_not_assert() {
+        let r = RoleRegistry {
+            organisations: vec![
+                org("RegulatorMSP", OrgKind::Regulator, &[Role::Regulator]),
+                org("HospitalAMSP", OrgKind::Hospital, &[Role::Doctor, Role::Patient]),
+            ],
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(r.organisations[0].msp, "HospitalAMSP", "sorted by MSP id");
+        assert!(r.check("HospitalAMSP", Role::Doctor).is_ok());
+        let e = r.check("HospitalAMSP", Role::Regulator).unwrap_err().to_string();
+        assert!(e.contains("regulator may not be asserted by HospitalAMSP"), "{e}");
+        let e = r.check("RegulatorMSP", Role::Patient).unwrap_err().to_string();
+        assert!(e.contains("patient may not be asserted by RegulatorMSP"), "{e}");
+        assert!(r.check("EvilMSP", Role::Doctor).unwrap_err().to_string().contains("not in the roles registry"));
+    }
+
+    #[test]
+    fn refuses_malformed_registries() {
+        let twice = RoleRegistry {
+            organisations: vec![
+                org("HospitalAMSP", OrgKind::Hospital, &[Role::Doctor]),
+                org("HospitalAMSP", OrgKind::Hospital, &[Role::Patient]),
+            ],
+        };
+        assert!(twice.validated().unwrap_err().to_string().contains("listed twice"));
+        let regulator_patient = RoleRegistry { organisations: vec![org("R", OrgKind::Regulator, &[Role::Patient])] };
+        assert!(regulator_patient.validated().is_err());
+        let hospital_regulator = RoleRegistry { organisations: vec![org("H", OrgKind::Hospital, &[Role::Regulator])] };
+        assert!(hospital_regulator.validated().unwrap_err().to_string().contains("cannot assert the role regulator"));
+        assert!(RoleRegistry { organisations: vec![] }.validated().is_err());
+        let no_roles = RoleRegistry { organisations: vec![org("H", OrgKind::Hospital, &[])] };
+        assert!(no_roles.validated().is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! TEST HARNESS, NOT A CHAINCODE: what a dishonest member organisation could
+//! run under its own package id in place of `ehr-chaincode`. It endorses
+//! anything: it overwrites a patient's public record, forges a consent and
+//! purges a patient's private data, with none of the contract's checks. The
+//! end-to-end test runs it as HospitalB's chaincode server and shows that
+//! Fabric's validation refuses every such transaction endorsed by HospitalB
+//! alone (`ENDORSEMENT_POLICY_FAILURE`): the key-level policies name the
+//! patient's home hospital, and new keys need every hospital.
+//!
+//! Configured like `ehr-chaincode` (`CHAINCODE_SERVER_ADDRESS`, `CHAINCODE_ID`,
+//! `CHAINCODE_TLS_*`); stops on SIGTERM or Ctrl-C.
+
+use std::sync::Arc;
+
+use fabric_shim::{Contract, ContractError, Router, ServerConfig, Stub};
+
+const COLLECTION: &str = "patientData";
+
+fn key(stub: &Stub, kind: &str, parts: &[&str]) -> Result<String, ContractError> {
+    stub.create_composite_key(kind, parts).map_err(|e| ContractError::internal(e.to_string()))
+}
+
+/// Replaces the patient's public record: attending doctors, hashes and erasure flag.
+async fn overwrite(stub: Stub, (patient, forged): (String, String)) -> Result<String, ContractError> {
+    let k = key(&stub, "ehr.patient", &[&patient])?;
+    stub.put_state(&k, forged.into_bytes()).await?;
+    Ok(stub.tx_id().to_owned())
+}
+
+/// Writes a new consent key granting HospitalB read-write access.
+async fn forge_consent(stub: Stub, (patient, consent): (String, String)) -> Result<String, ContractError> {
+    let k = key(&stub, "ehr.consent", &[&patient, "org:HospitalBMSP"])?;
+    stub.put_state(&k, consent.into_bytes()).await?;
+    Ok(stub.tx_id().to_owned())
+}
+
+/// Purges the first version of the patient's private details.
+async fn purge(stub: Stub, (patient,): (String,)) -> Result<String, ContractError> {
+    let k = key(&stub, "ehr.patient.version", &[&patient, &format!("{:010}", 1)])?;
+    stub.purge_private_data(COLLECTION, &k).await?;
+    Ok(stub.tx_id().to_owned())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let run = async {
+        let (address, config) = ServerConfig::from_lookup(|name| std::env::var(name).ok())?;
+        let router = Router::builder("rogue", "0.0.0")
+            .contract(
+                Contract::new("rogue")
+                    .submit("Overwrite", &["patientId", "forged"], overwrite)
+                    .submit("ForgeConsent", &["patientId", "consent"], forge_consent)
+                    .submit("Purge", &["patientId"], purge),
+            )
+            .build()?;
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        eprintln!("rogue-ehr-chaincode (TEST HARNESS): serving {} on {address}", config.ccid);
+        let shutdown = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = async { if let Some(t) = term.as_mut() { t.recv().await; } else { std::future::pending::<()>().await } } => {},
+            }
+        };
+        fabric_shim::serve(listener, config, Arc::new(router), shutdown).await?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    };
+    match run.await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rogue-ehr-chaincode: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
