@@ -278,8 +278,14 @@ async fn library() {
         !endorsers.is_empty() && endorsers.iter().all(|d| !d.address.is_empty() && !d.msp_id.is_empty()),
         "{endorsers:?}"
     );
-    let missing = contract.evaluate("RecordHistory", &["P-LIB-1", "R-NONE"]).await.unwrap_err();
+    let missing = contract.evaluate("VerifyPrescription", &["R-NONE", &"0".repeat(64)]).await.unwrap_err();
     assert_eq!(missing.chaincode().map(|c| c.status), Some(404), "{missing}");
+    // A function that answers with patient data refuses a call without a one-time key (400),
+    // and the typed client sends one and opens the sealed answer.
+    let unsealed = contract.evaluate("RecordHistory", &["P-LIB-1", "R-NONE"]).await.unwrap_err();
+    assert_eq!(unsealed.chaincode().map(|c| c.status), Some(400), "{unsealed}");
+    let missing = ehr.record_history(&id, "R-NONE").await.unwrap_err();
+    assert_eq!(missing.exit_code(), ehr_client::error::exit::NOT_FOUND, "{missing}");
 
     // Time limits and cancellation.
     let late = contract.call("ListConsents").arg("P-LIB-1").timeout(Duration::from_micros(1)).evaluate().await;

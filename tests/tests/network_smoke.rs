@@ -279,6 +279,7 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
 const TRUST_NAME: &str = "Quentin Trustfall-Abara";
 const TRUST_CONTACT: &str = "+1 555 0199 trustfall";
 const TRUST_DIAGNOSIS: &str = "stage II melanoma, left shoulder";
+const TRUST_NOTE: &str = "second opinion from HospitalB: excise with margins";
 
 /// The attacks of a member organisation on another's patient, on the real
 /// network, with identities minted by each organisation's real fabric-ca and a
@@ -384,6 +385,30 @@ fn trust_across_organisations(network: &Network) {
     let consents = gateway("evaluate", "hospitala", "trustpatient", "ehr", &["ListConsents", "P-T1"]);
     assert_eq!(consents["result"], "[]", "{consents}");
 
+    // A cross-hospital write under consent through the official Node client:
+    // the gateway plans both hospitals' endorsements by itself. Forced to
+    // HospitalB alone, even the honest chaincode's write is committed invalid.
+    gateway("submit", "hospitala", "trustpatient", "ehr", &["GrantConsent", "P-T1", org_b, "readWrite", "null"]);
+    let note = format!(r#"record={{"body":{{"kind":"clinicalNote","text":"{TRUST_NOTE}"}}}}"#);
+    let added = gateway_with(
+        "submit",
+        "hospitalb",
+        "doctor1",
+        "ehr",
+        &["--transient", &note, "--transient", &salt],
+        &["AddRecord", "P-T1"],
+    );
+    assert!(added["result"].as_str().is_some_and(|r| r.contains(r#""msp":"HospitalBMSP""#)), "{added}");
+    let alone = gateway_raw(
+        "submit",
+        "hospitalb",
+        "doctor1",
+        "ehr",
+        &["--endorsing-orgs", "HospitalBMSP", "--transient", &note, "--transient", &salt],
+        &["AddRecord", "P-T1"],
+    );
+    assert_eq!(alone["codeName"], "ENDORSEMENT_POLICY_FAILURE", "{alone}");
+
     // After every read above (submitted ones included), no block file of any
     // peer or orderer holds this patient's data.
     let state = repo_root().join("fabric-network/state");
@@ -396,7 +421,7 @@ fn trust_across_organisations(network: &Network) {
                 dirs.push(path);
             } else if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("blockfile_")) {
                 let text = String::from_utf8_lossy(&std::fs::read(&path).expect("block file readable")).into_owned();
-                for secret in [TRUST_NAME, TRUST_CONTACT, TRUST_DIAGNOSIS, "trustfall"] {
+                for secret in [TRUST_NAME, TRUST_CONTACT, TRUST_DIAGNOSIS, TRUST_NOTE, "trustfall"] {
                     assert!(!text.contains(secret), "{secret:?} found in {}", path.display());
                 }
                 assert!(text.contains("P-T1"), "{} was written after the phase started", path.display());

@@ -323,7 +323,7 @@ pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     if grounds(&stub, &record, &caller, Scope::Read, now).await?.is_none() {
         return Err(forbidden("no longer permitted: reading", &id));
     }
-    let private = store::private(&stub, &id, record.version)
+    let private = store::private(&stub, &record, record.version)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no private data for patient {id}")))?;
     let current = store::version_hash(&private)?;
@@ -340,7 +340,7 @@ pub(crate) async fn verify(stub: Stub, (id, version): (PatientId, u32)) -> Resul
     if grounds(&stub, &record, &caller, Scope::Read, now).await?.is_none() {
         return Err(forbidden("verifying", &id));
     }
-    let private_hash = match store::private(&stub, &id, version).await? {
+    let private_hash = match store::private(&stub, &record, version).await? {
         Some(p) => Some(store::version_hash(&p)?),
         None => None,
     };

@@ -280,7 +280,7 @@ pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Re
         return Err(forbidden("open an access window (OpenAccess) before reading", &id));
     }
     let meta = live_record(&stub, &id, &record_id, "reading").await?;
-    let private = store::private_record(&stub, &id, &record_id, meta.version)
+    let private = store::private_record(&stub, &meta, meta.version)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no content for record {record_id} (erased?)")))?;
     let verified = meta.hashes.last() == Some(&store::record_hash(&private)?);
@@ -401,11 +401,11 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
     }
     let stamp = Stamp::now(&stub, &caller)?;
     for version in 1..=patient.version {
-        store::purge_private(&stub, &id, version).await?;
+        store::purge_private(&stub, &patient, version).await?;
     }
     for mut meta in store::records(&stub, &id).await? {
         for version in 1..=meta.version {
-            store::purge_private_record(&stub, &id, &meta.id, version).await?;
+            store::purge_private_record(&stub, &meta, version).await?;
         }
         meta.erased = Some(stamp.clone());
         store::put_record(&stub, &meta, false, &patient.home_msp).await?;
@@ -517,7 +517,7 @@ pub(crate) async fn patient_history(stub: Stub, (id,): (PatientId,)) -> Result<S
     let mut secret = Vec::new();
     for (tx_id, at, meta) in store::patient_history(&stub, &id).await? {
         let Some(meta) = meta else { continue };
-        let private = if content { store::private(&stub, &id, meta.version).await? } else { None };
+        let private = if content { store::private(&stub, &meta, meta.version).await? } else { None };
         if let Some(p) = &private {
             secret.extend(salt_bytes(&p.salt)?);
         }
@@ -538,7 +538,7 @@ pub(crate) async fn record_history(stub: Stub, (id, record_id): (PatientId, Stri
     let mut secret = Vec::new();
     for (tx_id, at, meta) in store::record_history(&stub, &id, &record_id).await? {
         let Some(meta) = meta else { continue };
-        let private = if content { store::private_record(&stub, &id, &record_id, meta.version).await? } else { None };
+        let private = if content { store::private_record(&stub, &meta, meta.version).await? } else { None };
         if let Some(p) = &private {
             secret.extend(salt_bytes(&p.salt)?);
         }
@@ -621,7 +621,7 @@ async fn find_records(
         }
         let Some(meta) = store::record(stub, id, &rid).await?.filter(|m| m.deleted.is_none()) else { continue };
         if let Some(p) = &prefix {
-            let (code, salt) = match store::private_record(stub, id, &rid, meta.version).await? {
+            let (code, salt) = match store::private_record(stub, &meta, meta.version).await? {
                 Some(PrivateRecord { body: RecordBody::Diagnosis { icd10, .. }, salt, .. }) => {
                     (icd10.to_ascii_uppercase(), salt)
                 }
@@ -658,7 +658,7 @@ pub(crate) async fn verify(
     let meta = store::record(&stub, &id, &record_id)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")))?;
-    let private_hash = match store::private_record(&stub, &id, &record_id, version).await? {
+    let private_hash = match store::private_record(&stub, &meta, version).await? {
         Some(p) => Some(store::record_hash(&p)?),
         None => None,
     };

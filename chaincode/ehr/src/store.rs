@@ -70,15 +70,28 @@ fn org_policy(msps: &[&str]) -> Vec<u8> {
 }
 
 /// Writes a public key about a patient, guarded by the home hospital.
+///
+/// The policy is written only when the key does not carry it yet: Fabric
+/// invalidates (as `ENDORSEMENT_POLICY_FAILURE`) every later transaction of a
+/// block that writes a key whose policy an earlier one changed, so rewriting
+/// an unchanged policy would turn ordinary read conflicts into policy failures.
 async fn put_guarded<T: Serialize>(stub: &Stub, key: &str, value: &T, home_msp: &str) -> Result<()> {
     put_json(stub, key, value).await?;
-    Ok(stub.set_state_validation_parameter(key, &home_policy(home_msp)).await?)
+    let policy = home_policy(home_msp);
+    if stub.get_state_validation_parameter(key).await?.as_deref() != Some(policy.as_slice()) {
+        stub.set_state_validation_parameter(key, &policy).await?;
+    }
+    Ok(())
 }
 
-/// Writes a private key about a patient, guarded by the home hospital.
+/// Writes a private key about a patient, guarded by the home hospital (see [`put_guarded`]).
 async fn put_private_guarded(stub: &Stub, key: &str, bytes: Vec<u8>, home_msp: &str) -> Result<()> {
     stub.put_private_data(COLLECTION, key, bytes).await?;
-    Ok(stub.set_private_data_validation_parameter(COLLECTION, key, &home_policy(home_msp)).await?)
+    let policy = home_policy(home_msp);
+    if stub.get_private_data_validation_parameter(COLLECTION, key).await?.as_deref() != Some(policy.as_slice()) {
+        stub.set_private_data_validation_parameter(COLLECTION, key, &policy).await?;
+    }
+    Ok(())
 }
 
 const REGISTRY: &str = "ehr.registry";
@@ -109,19 +122,30 @@ pub async fn put_patient(stub: &Stub, record: &PatientRecord) -> Result<()> {
     put_guarded(stub, &key(stub, PATIENT, &[record.id.as_str()])?, record, &record.home_msp).await
 }
 
-fn version_key(stub: &Stub, id: &PatientId, version: u32) -> Result<String> {
-    key(stub, PATIENT_VERSION, &[id.as_str(), &format!("{version:010}")])
+/// The private key of one version of a patient's details. It names the
+/// version's (public, salted) hash too, so that concurrent updates write
+/// different keys and conflict only on the patient's record, as a read conflict.
+fn version_key(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<String>> {
+    let Some(hash) = version_index(version).and_then(|i| patient.hashes.get(i)) else { return Ok(None) };
+    Ok(Some(key(stub, PATIENT_VERSION, &[patient.id.as_str(), &format!("{version:010}"), hash])?))
 }
 
-/// Writes one version of a patient's data into the private collection.
+fn version_index(version: u32) -> Option<usize> {
+    (version as usize).checked_sub(1)
+}
+
+/// Writes the current version of a patient's data into the private collection.
 pub async fn put_private(stub: &Stub, patient: &PatientRecord, private: &PrivatePatient) -> Result<()> {
-    let k = version_key(stub, &patient.id, patient.version)?;
+    let k = version_key(stub, patient, patient.version)?.ok_or_else(|| {
+        EhrError::Internal(format!("patient {} has no hash for version {}", patient.id, patient.version))
+    })?;
     put_private_guarded(stub, &k, serde_json::to_vec(private)?, &patient.home_msp).await
 }
 
 /// One version of a patient's data, if this peer holds it.
-pub async fn private(stub: &Stub, id: &PatientId, version: u32) -> Result<Option<PrivatePatient>> {
-    match stub.get_private_data(COLLECTION, &version_key(stub, id, version)?).await? {
+pub async fn private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<PrivatePatient>> {
+    let Some(k) = version_key(stub, patient, version)? else { return Ok(None) };
+    match stub.get_private_data(COLLECTION, &k).await? {
         Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
         None => Ok(None),
     }
@@ -208,24 +232,23 @@ pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool, home_msp: &st
     Ok(())
 }
 
-fn record_version_key(stub: &Stub, patient: &PatientId, record_id: &str, version: u32) -> Result<String> {
-    key(stub, RECORD_VERSION, &[patient.as_str(), record_id, &format!("{version:010}")])
+/// The private key of one version of a record; names the version's hash, as [`version_key`] does.
+fn record_version_key(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<String>> {
+    let Some(hash) = version_index(version).and_then(|i| meta.hashes.get(i)) else { return Ok(None) };
+    Ok(Some(key(stub, RECORD_VERSION, &[meta.patient_id.as_str(), &meta.id, &format!("{version:010}"), hash])?))
 }
 
 /// Writes one version of a record's content into the private collection.
 pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &PrivateRecord, home_msp: &str) -> Result<()> {
-    let k = record_version_key(stub, &meta.patient_id, &meta.id, meta.version)?;
+    let k = record_version_key(stub, meta, meta.version)?
+        .ok_or_else(|| EhrError::Internal(format!("record {} has no hash for version {}", meta.id, meta.version)))?;
     put_private_guarded(stub, &k, serde_json::to_vec(private)?, home_msp).await
 }
 
 /// One version of a record's content, if this peer holds it.
-pub async fn private_record(
-    stub: &Stub,
-    patient: &PatientId,
-    record_id: &str,
-    version: u32,
-) -> Result<Option<PrivateRecord>> {
-    match stub.get_private_data(COLLECTION, &record_version_key(stub, patient, record_id, version)?).await? {
+pub async fn private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<PrivateRecord>> {
+    let Some(k) = record_version_key(stub, meta, version)? else { return Ok(None) };
+    match stub.get_private_data(COLLECTION, &k).await? {
         Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
         None => Ok(None),
     }
@@ -238,13 +261,19 @@ pub async fn records(stub: &Stub, patient: &PatientId) -> Result<Vec<RecordMeta>
 }
 
 /// Removes one version of a record's content from every peer (hash stays on the ledger).
-pub async fn purge_private_record(stub: &Stub, patient: &PatientId, record_id: &str, version: u32) -> Result<()> {
-    Ok(stub.purge_private_data(COLLECTION, &record_version_key(stub, patient, record_id, version)?).await?)
+pub async fn purge_private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<()> {
+    match record_version_key(stub, meta, version)? {
+        Some(k) => Ok(stub.purge_private_data(COLLECTION, &k).await?),
+        None => Ok(()),
+    }
 }
 
 /// Removes one version of a patient's details from every peer.
-pub async fn purge_private(stub: &Stub, patient: &PatientId, version: u32) -> Result<()> {
-    Ok(stub.purge_private_data(COLLECTION, &version_key(stub, patient, version)?).await?)
+pub async fn purge_private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<()> {
+    match version_key(stub, patient, version)? {
+        Some(k) => Ok(stub.purge_private_data(COLLECTION, &k).await?),
+        None => Ok(()),
+    }
 }
 
 /// A prescription's public status.

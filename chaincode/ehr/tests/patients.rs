@@ -110,7 +110,7 @@ async fn register_open_read_update_and_verify() {
     assert_eq!(view["details"]["name"], "Jane Q. Doe");
 
     // A changed private copy no longer matches its hash on the ledger.
-    let key = format!("\u{0}ehr.patient.version\u{0}P-0001\u{0}{:010}\u{0}", 2);
+    let key = common::private_key(&w.mock, &format!("\u{0}ehr.patient.version\u{0}P-0001\u{0}{:010}\u{0}", 2));
     let mut tampered: Value =
         serde_json::from_slice(&w.mock.ledger().private_data("patientData", &key).unwrap()).unwrap();
     tampered["details"]["name"] = json!("Someone Else");

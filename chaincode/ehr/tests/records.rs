@@ -167,16 +167,15 @@ async fn the_core_scenario() {
 
     // The patient asks for erasure: private data gone, hashes and audit remain.
     let before = ok(&w.call(&w.regulator, &["ListRecords", "P-0001", "all", "10", ""]).await);
+    assert!(!common::private_keys(&w.mock, "\u{0}ehr.patient.version\u{0}P-0001\u{0}").is_empty());
+    assert!(!common::private_keys(&w.mock, "\u{0}ehr.record.version\u{0}P-0001\u{0}").is_empty());
     let erased = ok(&w.call(&w.patient, &["RequestErasure", "P-0001"]).await);
     assert!(erased["erased"].is_object());
     assert_eq!(erased["hashes"].as_array().unwrap().len(), 1);
-    let private_left: Vec<String> = (1..=1)
-        .map(|v| format!("\u{0}ehr.patient.version\u{0}P-0001\u{0}{v:010}\u{0}"))
-        .filter(|k| w.mock.ledger().private_data("patientData", k).is_some())
-        .collect();
+    let private_left = common::private_keys(&w.mock, "\u{0}ehr.patient.version\u{0}P-0001\u{0}");
     assert!(private_left.is_empty(), "patient details still stored: {private_left:?}");
-    let rec_key = format!("\u{0}ehr.record.version\u{0}P-0001\u{0}{rx_id}\u{0}{:010}\u{0}", 1);
-    assert_eq!(w.mock.ledger().private_data("patientData", &rec_key), None, "record content still stored");
+    let records_left = common::private_keys(&w.mock, "\u{0}ehr.record.version\u{0}P-0001\u{0}");
+    assert!(records_left.is_empty(), "record content still stored: {records_left:?}");
     let after = ok(&w.call(&w.regulator, &["ListRecords", "P-0001", "all", "10", ""]).await);
     assert_eq!(after["records"].as_array().unwrap().len(), before["records"].as_array().unwrap().len());
     assert!(after["records"].as_array().unwrap().iter().all(|r| r["erased"].is_object() && r["hashes"][0].is_string()));
@@ -282,7 +281,7 @@ async fn verify_record_detects_a_changed_private_copy() {
         .to_owned();
     let v = ok(&w.call(&w.a1, &["VerifyRecord", "P-0001", &id, "1"]).await);
     assert_eq!(v["matches"], true);
-    let key = format!("\u{0}ehr.record.version\u{0}P-0001\u{0}{id}\u{0}{:010}\u{0}", 1);
+    let key = common::private_key(&w.mock, &format!("\u{0}ehr.record.version\u{0}P-0001\u{0}{id}\u{0}{:010}\u{0}", 1));
     let mut stored: Value =
         serde_json::from_slice(&w.mock.ledger().private_data("patientData", &key).unwrap()).unwrap();
     stored["body"]["text"] = json!("tampered");

@@ -28,6 +28,19 @@ pub fn ledger() -> MockStub {
 /// The dispensing code the tests' prescriptions are written with (the patient's slip carries it).
 pub const DISPENSE_CODE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
+/// The private keys of `patientData` that start with `prefix` (e.g. every
+/// stored version of one patient's details).
+pub fn private_keys(mock: &MockStub, prefix: &str) -> Vec<String> {
+    mock.ledger().private_state("patientData").into_keys().filter(|k| k.starts_with(prefix)).collect()
+}
+
+/// The one private key that starts with `prefix`.
+pub fn private_key(mock: &MockStub, prefix: &str) -> String {
+    let keys = private_keys(mock, prefix);
+    assert_eq!(keys.len(), 1, "expected one private key under {prefix:?}, found {keys:?}");
+    keys[0].clone()
+}
+
 /// The one-time key the tests' reads are sealed to.
 pub fn opening_key() -> OpeningKey {
     OpeningKey::from_random_bytes([7; 32])
