@@ -118,7 +118,7 @@ pub fn router_with(settings: Settings) -> std::result::Result<Router, fabric_shi
         .evaluate("AuditTrail", &["patientId"], records::audit_trail)
         .evaluate("SearchPatients", &["pageSize", "bookmark"], search::search_patients)
         .evaluate("SearchPatientsRich", &["limit"], search::search_patients_rich)
-        .evaluate("SearchRecords", &["patientId", "query", "pageSize", "bookmark"], records::search_records)
+        .evaluate("SearchRecords", &["patientId", "pageSize", "bookmark"], records::search_records)
         .evaluate("PatientHistory", &["patientId"], records::patient_history)
         .evaluate("RecordHistory", &["patientId", "recordId"], records::record_history)
         .submit("SetStanding", &["person", "suspended", "reason"], admin::set_standing);

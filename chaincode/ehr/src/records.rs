@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::patients::{forbidden, grounds, is_attending, not_erased, patient_for, salt_from_transient};
 use crate::seal::{SealTo, Sealed};
-use crate::search::DiagnosisRef;
+use crate::search::{DiagnosisRef, TRANSIENT_QUERY};
 use crate::store;
 
 /// Transient field holding a record's content.
@@ -564,15 +564,17 @@ pub struct RecordQuery {
     pub icd10_prefix: Option<String>,
 }
 
-/// A patient's records by kind, creation date range and diagnosis code prefix,
-/// paginated; sealed to the caller's one-time key (which records carry which
-/// diagnosis is patient data).
-pub(crate) async fn search_records(
-    stub: Stub,
-    (id, query, page_size, bookmark): (PatientId, RecordQuery, u32, String),
-) -> Result<Sealed> {
+/// A patient's records by kind, creation date range and diagnosis code prefix
+/// (transient `query`: what a doctor looks for is patient data too),
+/// paginated; sealed to the caller's one-time key.
+pub(crate) async fn search_records(stub: Stub, (id, page_size, bookmark): (PatientId, u32, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
+    let raw = stub.transient().get(TRANSIENT_QUERY).ok_or_else(|| {
+        EhrError::bad("transient.query", "is required: send the record query as transient data, never as an argument")
+    })?;
+    let query: RecordQuery =
+        serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.query", format!("is not valid: {e}")))?;
     let (page, secret) = find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?;
     seal_to.seal(&stub, &secret, &page)
 }

@@ -49,6 +49,14 @@ impl W {
         }
         common::invoke(&self.mock, &self.router, call).await
     }
+    /// `SearchRecords` on P-0001 with its query as transient data, on day 30.
+    async fn search(&self, who: &TestIdentity, query: &str, page: u32, bookmark: &str) -> TxOutcome {
+        let call = Invocation::new(["SearchRecords", "P-0001", &page.to_string(), bookmark])
+            .caller(who)
+            .at(Timestamp { seconds: T0 + 30 * DAY, nanos: 0 })
+            .transient("query", query.as_bytes().to_vec());
+        common::invoke(&self.mock, &self.router, call).await
+    }
 }
 
 fn details(name: &str) -> Value {
@@ -115,7 +123,7 @@ async fn records_by_kind_date_range_and_code_prefix() {
     let find = |q: Value, page: u32, bm: &str| {
         let (q, bm) = (q.to_string(), bm.to_owned());
         async move {
-            let out = w.at(&w.a1, 30, &["SearchRecords", "P-0001", &q, &page.to_string(), &bm], None).await;
+            let out = w.search(&w.a1, &q, page, &bm).await;
             let v = ok(&out);
             let kinds: Vec<String> =
                 v["records"].as_array().unwrap().iter().map(|r| r["created"]["at"].to_string()).collect();
@@ -125,7 +133,7 @@ async fn records_by_kind_date_range_and_code_prefix() {
     let at = |d: i64| (T0 + d * DAY).to_string();
     assert_eq!(find(json!({"kind": "diagnosis"}), 10, "").await.0, vec![at(1), at(10), at(20)]);
     assert_eq!(find(json!({"from": T0 + 5 * DAY, "to": T0 + 16 * DAY}), 10, "").await.0, vec![at(15), at(10)]);
-    let unlogged = w.at(&w.a1, 30, &["SearchRecords", "P-0001", r#"{"icd10Prefix":"K"}"#, "10", ""], None).await;
+    let unlogged = w.search(&w.a1, r#"{"icd10Prefix":"K"}"#, 10, "").await;
     assert_eq!(unlogged.response.status, 403, "a diagnosis search needs a look on the ledger first");
     assert!(unlogged.response.message.contains("OpenAccess"), "{}", unlogged.response.message);
     ok(&w.at(&w.a1, 30, &["OpenAccess", "P-0001", "diagnosis review"], None).await);
@@ -136,15 +144,13 @@ async fn records_by_kind_date_range_and_code_prefix() {
     let (page2, bm2) = find(json!({"kind": "diagnosis"}), 2, &bm).await;
     assert_eq!((page2, bm2), (vec![at(20)], String::new()));
 
-    let regulator =
-        w.at(&w.regulator, 30, &["SearchRecords", "P-0001", r#"{"kind":"diagnosis"}"#, "10", ""], None).await;
+    let regulator = w.search(&w.regulator, r#"{"kind":"diagnosis"}"#, 10, "").await;
     assert_eq!(ok(&regulator)["records"].as_array().unwrap().len(), 3, "regulators see record metadata");
-    let regulator =
-        w.at(&w.regulator, 30, &["SearchRecords", "P-0001", r#"{"icd10Prefix":"K"}"#, "10", ""], None).await;
+    let regulator = w.search(&w.regulator, r#"{"icd10Prefix":"K"}"#, 10, "").await;
     assert_eq!(regulator.response.status, 403, "but not diagnosis codes");
-    let bad = w.at(&w.a1, 30, &["SearchRecords", "P-0001", r#"{"from":5,"to":1}"#, "10", ""], None).await;
+    let bad = w.search(&w.a1, r#"{"from":5,"to":1}"#, 10, "").await;
     assert!(bad.response.message.contains("query.to"), "{}", bad.response.message);
-    let bad = w.at(&w.a1, 30, &["SearchRecords", "P-0001", r#"{"kind":"horoscope"}"#, "10", ""], None).await;
+    let bad = w.search(&w.a1, r#"{"kind":"horoscope"}"#, 10, "").await;
     assert_eq!(bad.response.status, 400);
 }
 

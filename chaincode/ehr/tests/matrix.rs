@@ -153,7 +153,8 @@ async fn permission_matrix_for_records_prescriptions_history_search_audit_admin_
                 }
                 "ListRecords" => w.call(id, &["ListRecords", "P-0001", "all", "10", ""], None).await,
                 "SearchRecords" => {
-                    w.call(id, &["SearchRecords", "P-0001", r#"{"kind":"clinicalNote"}"#, "10", ""], None).await
+                    w.call(id, &["SearchRecords", "P-0001", "10", ""], Some(("query", json!({"kind": "clinicalNote"}))))
+                        .await
                 }
                 "PatientHistory" => w.call(id, &["PatientHistory", "P-0001"], None).await,
                 "UpdateRecord" => {

@@ -374,8 +374,8 @@ impl EhrClient {
         page_size: u32,
         bookmark: &str,
     ) -> Result<RecordPage> {
-        let args = [id.to_string(), json_arg(query)?, page_size.to_string(), bookmark.to_owned()];
-        self.evaluate_sealed("SearchRecords", &args, &[]).await
+        let args = [id.to_string(), page_size.to_string(), bookmark.to_owned()];
+        self.evaluate_sealed("SearchRecords", &args, &[(TRANSIENT_QUERY, json_arg(query)?.into_bytes())]).await
     }
 
     /// `PatientHistory`.
