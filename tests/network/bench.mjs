@@ -127,7 +127,7 @@ async function main() {
     const patients = Array.from({ length: opts.concurrency }, (_, i) => `BENCH-node-${opts.runId}-c${opts.concurrency}-w${i}`);
     await Promise.all(patients.map(async (p) => {
       try {
-        await submit(contract, 'RegisterPatient', p, { patient: PATIENT });
+        await submit(contract, 'RegisterPatient', p, { patient: PATIENT, fileKey: Buffer.from(randomBytes(32).toString('hex')) });
       } catch (err) {
         throw new Error(`registering patient ${p}: ${describe(err)}`);
       }

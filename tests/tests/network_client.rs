@@ -27,9 +27,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use ehr_chaincode::model::{PatientDetails, PatientId};
-use ehr_chaincode::{TRANSIENT_PATIENT, TRANSIENT_SALT};
+use ehr_chaincode::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
 use ehr_client::EhrClient;
-use ehr_tests::network::{Network, gateway_with};
+use ehr_tests::network::{Network, gateway_raw, gateway_with};
 use ehr_tests::{repo_root, target_dir};
 use fabric_ca_client::{Attribute, CaClient, EnrollOptions, RegistrationRequest};
 use fabric_gateway::{
@@ -219,6 +219,7 @@ async fn library() {
         .arg(id.as_str())
         .transient(TRANSIENT_PATIENT, serde_json::to_vec(&details("Lib Patient")).unwrap())
         .transient(TRANSIENT_SALT, SALT.as_bytes().to_vec())
+        .transient(TRANSIENT_FILE_KEY, "f3".repeat(32).into_bytes())
         .endorsing_organizations(["HospitalAMSP", "HospitalBMSP"])
         .submit()
         .await
@@ -350,7 +351,14 @@ fn cross_check_with_the_node_client(cli: &Cli) {
         "hospitala",
         "doctor1",
         "ehr",
-        &["--transient", &transient, "--transient", &format!("salt={SALT}")],
+        &[
+            "--transient",
+            &transient,
+            "--transient",
+            &format!("salt={SALT}"),
+            "--transient",
+            &format!("fileKey={}", "f4".repeat(32)),
+        ],
         &["RegisterPatient", "P-NODE-1"],
     );
     let ours = cli.json("doctor1@hospitala", &["patient", "history", "P-NODE-1"]);
@@ -534,7 +542,10 @@ fn every_command(cli: &Cli) {
     let no_file =
         cli.fails("radiologist1@hospitala", &["upload", "P-CLI-1", "/nonexistent.pdf", "--modality", "CT"], 1);
     assert!(no_file.contains("/nonexistent.pdf"), "{no_file}");
-    let stored = cli.home.path().join(format!(".ehr/files/sha256/{}/{sha}", &sha[..2]));
+    // At rest the file is encrypted with the patient's file key, under its plaintext hash.
+    let stored = stored_objects(&cli.home.path().join(".ehr/files"), &sha).remove(0);
+    let at_rest = std::fs::read(&stored).unwrap();
+    assert!(!at_rest.windows(16).any(|w| w == b"MRI lumbar spine"), "plaintext at rest in {}", stored.display());
     std::fs::write(&stored, b"%PDF-1.4 altered\n").unwrap();
     let tampered =
         cli.fails(d, &["record", "download", "P-CLI-1", &report, "--out", out_dir.join("t").to_str().unwrap()], 8);
@@ -547,7 +558,7 @@ fn every_command(cli: &Cli) {
     assert!(
         consents.as_array().unwrap().iter().any(|c| c["grantee"]["msp"] == "HospitalBMSP" && c["scope"] == "readWrite")
     );
-    cli.ok(
+    let lab_upload = cli.json(
         "lab1@hospitalb",
         &["upload", "P-0001", scan.to_str().unwrap(), "--test", "full blood count", "--media-type", "application/pdf"],
     );
@@ -592,6 +603,33 @@ fn every_command(cli: &Cli) {
     assert_eq!(after.code, 8, "an erased copy no longer matches: {}", after.stderr);
     let after: Value = serde_json::from_str(after.stdout.trim()).unwrap();
     assert!(after["privateHash"].is_null() && after["ledgerHash"].is_string(), "{after}");
+    // Crypto-shredding: the file key is purged from both hospitals' peers, so the
+    // stored (encrypted) copy of the lab file can no longer be read by anyone.
+    let copies = stored_objects(&cli.home.path().join(".ehr/files"), lab_upload["sha256"].as_str().unwrap());
+    assert_eq!(copies.len(), 2, "the same scan, stored for two patients under two keys: {copies:?}");
+    for org in ["hospitala", "hospitalb"] {
+        let key = gateway_raw("evaluate", org, "doctor1", "ehr", &["--seal"], &["FileKey", "P-0001"]);
+        assert!(key.to_string().contains("404") && key.to_string().contains("file key is gone"), "{org}: {key}");
+    }
+}
+
+/// The encrypted stored objects named `sha256` under a file store folder
+/// (`enc/<key id>/…`, one per patient key); panics when there is none.
+fn stored_objects(store: &Path, sha256: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![store.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.file_name().is_some_and(|n| n == sha256) && path.to_string_lossy().contains("/enc/") {
+                found.push(path);
+            }
+        }
+    }
+    assert!(!found.is_empty(), "no encrypted object {sha256} under {}", store.display());
+    found
 }
 
 /// Starts `ehr notifications --follow` for P-CLI-1 and collects its lines.

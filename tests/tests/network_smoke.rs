@@ -95,12 +95,13 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     let patient =
         format!(r#"patient={{"name":"{name}","birthDate":"1979-11-02","sex":"female","description":"{story}"}}"#);
     let salt = format!("salt={}", "ab".repeat(32));
+    let file_key = format!("fileKey={}", "f1".repeat(32));
     gateway_with(
         "submit",
         "hospitala",
         "doctor1",
         "ehr",
-        &["--transient", &patient, "--transient", &salt],
+        &["--transient", &patient, "--transient", &salt, "--transient", &file_key],
         &["RegisterPatient", "P-0001"],
     );
     let refused = ehr_tests::network::gateway_raw(
@@ -289,12 +290,13 @@ fn trust_across_organisations(network: &Network) {
         r#"patient={{"name":"{TRUST_NAME}","birthDate":"1966-04-12","sex":"male","contact":"{TRUST_CONTACT}"}}"#
     );
     let salt = format!("salt={}", "cd".repeat(32));
+    let file_key = format!("fileKey={}", "f2".repeat(32));
     gateway_with(
         "submit",
         "hospitala",
         "doctor1",
         "ehr",
-        &["--transient", &patient, "--transient", &salt],
+        &["--transient", &patient, "--transient", &salt, "--transient", &file_key],
         &["RegisterPatient", "P-T1"],
     );
     let dx = format!(r#"record={{"body":{{"kind":"diagnosis","icd10":"C43.6","text":"{TRUST_DIAGNOSIS}"}}}}"#);

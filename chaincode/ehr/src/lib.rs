@@ -30,7 +30,9 @@ pub mod search;
 pub mod store;
 
 pub use error::{EhrError, Result};
-pub use patients::{AccessLogPage, AccessQuery, PatientView, TRANSIENT_PATIENT, TRANSIENT_SALT, Verification};
+pub use patients::{
+    AccessLogPage, AccessQuery, PatientView, TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT, Verification,
+};
 pub use records::{
     AuditLine, MAX_ATTACHMENTS, PatientHistory, PrescriptionCheck, RecordHistory, RecordInput, RecordPage, RecordQuery,
     RecordView, TRANSIENT_DISPENSE_CODE, TRANSIENT_RECORD, Version,
@@ -110,6 +112,7 @@ pub fn router_with(settings: Settings) -> std::result::Result<Router, fabric_shi
         .submit("UpdateRecord", &["patientId", "recordId"], records::update)
         .submit("DeleteRecord", &["patientId", "recordId", "reason"], records::delete)
         .evaluate("ReadRecord", &["patientId", "recordId"], records::read)
+        .evaluate("FileKey", &["patientId"], records::file_key)
         .evaluate("VerifyRecord", &["patientId", "recordId", "version"], records::verify)
         .evaluate("ListRecords", &["patientId", "kind", "pageSize", "bookmark"], records::list)
         .evaluate("VerifyPrescription", &["recordId", "hash"], records::verify_prescription)

@@ -246,6 +246,36 @@ impl PatientDetails {
     }
 }
 
+/// The key a patient's off-chain files are encrypted with (32 bytes, hex),
+/// drawn by the registering client. It lives only in the private collection
+/// and in sealed answers; erasure purges it, which leaves every stored copy of
+/// the patient's files unreadable (crypto-shredding).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileKey {
+    /// 64 lowercase hex digits.
+    pub key: String,
+}
+
+impl FileKey {
+    /// The key from its 64 hex digits; 400 naming `field` otherwise.
+    pub fn parse(field: &str, raw: &[u8]) -> Result<Self> {
+        let text = std::str::from_utf8(raw).map_err(|_| EhrError::bad(field, "must be hex text"))?;
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(EhrError::bad(field, "must be a 32-byte key as 64 hex digits, drawn at random by the client"));
+        }
+        Ok(Self { key: text.to_ascii_lowercase() })
+    }
+
+    /// The key's 32 bytes.
+    pub fn bytes(&self) -> Result<[u8; 32]> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&self.key, &mut out)
+            .map_err(|_| EhrError::Internal("a stored file key is not hex".into()))?;
+        Ok(out)
+    }
+}
+
 /// One version of a patient's data as kept in the private collection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{EhrError, Result};
 use crate::events::notify;
 use crate::model::{
-    AccessEntry, Caller, Consent, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient, Role,
-    Scope, Stamp,
+    AccessEntry, Caller, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
+    Role, Scope, Stamp,
 };
 use crate::seal::{SealTo, Sealed};
 use crate::search;
@@ -25,6 +25,8 @@ use crate::store::{self, ACCESS_WINDOW_SECONDS};
 pub const TRANSIENT_PATIENT: &str = "patient";
 /// Transient field holding the hex salt.
 pub const TRANSIENT_SALT: &str = "salt";
+/// Transient field holding a new patient's file key (64 hex digits, drawn by the client).
+pub const TRANSIENT_FILE_KEY: &str = "fileKey";
 
 /// What a permitted reader gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -121,6 +123,13 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
         return Err(EhrError::Forbidden("only doctors register patients".into()));
     }
     let private = private_from_transient(&stub)?;
+    let raw_key = stub.transient().get(TRANSIENT_FILE_KEY).ok_or_else(|| {
+        EhrError::bad(
+            "transient.fileKey",
+            "is required: 32 random bytes as 64 hex digits, the key the patient's files are encrypted with",
+        )
+    })?;
+    let file_key = FileKey::parse("transient.fileKey", raw_key)?;
     if let Some(existing) = store::patient(&stub, &id).await? {
         // Ids are one namespace across hospitals: a taken id is refused, never shared.
         return Err(EhrError::Conflict(format!(
@@ -140,6 +149,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
         erased: None,
     };
     store::put_private(&stub, &record, &private).await?;
+    store::put_file_key(&stub, &record, &file_key).await?;
     store::put_patient(&stub, &record).await?;
     let d = &private.details;
     let doc = search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt);

@@ -307,6 +307,38 @@ pub(crate) async fn list(
     Ok(find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?.0)
 }
 
+/// The patient's file key, sealed to the caller: for the patient, for whoever
+/// may read the patient's data, and for whoever may attach files to it (the
+/// key only decrypts stored copies; which files exist, and where, the ledger
+/// shows only to readers with an open access window).
+pub(crate) async fn file_key(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+    let caller = Caller::load(&stub).await?;
+    let seal_to = SealTo::from_transient(&stub)?;
+    let patient = patient_for(&stub, &id, "reading the file key of").await?;
+    if patient.erased.is_some() {
+        return Err(EhrError::NotFound(format!(
+            "patient {id}'s data was erased on their request; the file key is gone, so their stored files cannot be read"
+        )));
+    }
+    let now = stub.tx_timestamp()?.seconds;
+    let kind = match caller.role {
+        Role::Radiologist => RecordKind::ImagingReport,
+        Role::Lab => RecordKind::LabReport,
+        _ => RecordKind::ClinicalNote,
+    };
+    let may = caller.is_patient(&patient)
+        || grounds(&stub, &patient, &caller, Scope::Read, now).await?.is_some()
+        || may_write(&stub, &patient, &caller, kind, now).await?;
+    if !may {
+        return Err(forbidden("reading the file key of", &id));
+    }
+    let key = store::file_key(&stub, &patient)
+        .await?
+        .ok_or_else(|| EhrError::NotFound(format!("this peer holds no file key for patient {id}")))?;
+    let secret = key.bytes()?;
+    seal_to.seal(&stub, &secret, &key)
+}
+
 /// A pharmacist checks a prescription against the hash of the copy they hold.
 pub(crate) async fn verify_prescription(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionCheck> {
     let caller = Caller::load(&stub).await?;
@@ -418,6 +450,8 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
         }
     }
     store::purge_search_doc(&stub, &id).await?;
+    // Crypto-shredding: without the key, every stored copy of the patient's files is unreadable.
+    store::purge_file_key(&stub, &patient).await?;
     patient.erased = Some(stamp);
     store::put_patient(&stub, &patient).await?;
     crate::events::notify(&stub, &id, "erased", &caller.person)?;

@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{EhrError, Result};
 use crate::model::{
-    AccessEntry, Consent, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, PrivatePatient, PrivateRecord,
-    RecordMeta, Standing,
+    AccessEntry, Consent, FileKey, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, PrivatePatient,
+    PrivateRecord, RecordMeta, Standing,
 };
 use crate::registry::RoleRegistry;
 use crate::search::SearchDoc;
@@ -149,6 +149,27 @@ pub async fn private(stub: &Stub, patient: &PatientRecord, version: u32) -> Resu
         Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
         None => Ok(None),
     }
+}
+
+const FILE_KEY: &str = "ehr.patient.filekey";
+
+/// Writes the patient's file key into the private collection.
+pub async fn put_file_key(stub: &Stub, patient: &PatientRecord, file_key: &FileKey) -> Result<()> {
+    let k = key(stub, FILE_KEY, &[patient.id.as_str()])?;
+    put_private_guarded(stub, &k, serde_json::to_vec(file_key)?, &patient.home_msp).await
+}
+
+/// The patient's file key, if this peer holds it.
+pub async fn file_key(stub: &Stub, patient: &PatientRecord) -> Result<Option<FileKey>> {
+    match stub.get_private_data(COLLECTION, &key(stub, FILE_KEY, &[patient.id.as_str()])?).await? {
+        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Removes the patient's file key from every peer: their stored files become unreadable.
+pub async fn purge_file_key(stub: &Stub, patient: &PatientRecord) -> Result<()> {
+    Ok(stub.purge_private_data(COLLECTION, &key(stub, FILE_KEY, &[patient.id.as_str()])?).await?)
 }
 
 fn grantee_key(g: &Grantee) -> String {

@@ -385,3 +385,38 @@ async fn a_flood_of_refused_attempts_cannot_bury_real_accesses() {
     .await;
     refused(&bad, 400, "pageSize");
 }
+
+#[tokio::test]
+async fn the_file_key_is_private_sealed_and_shredded_by_erasure() {
+    let w = w().registered().await;
+    // Registration without a file key is refused before anything is written.
+    let details = json!({"name": "No Key", "birthDate": "1970-01-01", "sex": "male"}).to_string();
+    let call = Invocation::new(["RegisterPatient", "P-0002"])
+        .caller(&w.doctor_a)
+        .transient("patient", details.into_bytes())
+        .transient("salt", SALT.as_bytes().to_vec())
+        .transient("sealTo", common::opening_key().public_bytes());
+    refused(&w.mock.invoke(&w.router, call).await, 400, "transient.fileKey");
+
+    let key_prefix = "\u{0}ehr.patient.filekey\u{0}P-0001\u{0}";
+    let stored = common::private_key(&w.mock, key_prefix);
+    let policy =
+        KeyEndorsementPolicy::from_bytes(&w.mock.ledger().validation_parameter("patientData", &stored).unwrap())
+            .unwrap();
+    assert_eq!(policy.orgs(), vec!["HospitalAMSP"]);
+    assert!(w.mock.ledger().public_state().values().all(|v| !String::from_utf8_lossy(v).contains(common::FILE_KEY)));
+
+    // The patient, attending and home reporters get it, sealed; a doctor without grounds does not.
+    for who in [&w.patient_a, &w.doctor_a, &w.orgs.hospital_a("radiologist1", &[("role", "radiologist")])] {
+        let key = common::ok(&w.call(who, &["FileKey", "P-0001"]).await);
+        assert_eq!(key["key"], common::FILE_KEY);
+    }
+    refused(&w.call(&w.doctor_b, &["FileKey", "P-0001"]).await, 403, "file key");
+    let raw = w.mock.invoke(&w.router, Invocation::new(["FileKey", "P-0001"]).caller(&w.doctor_a)).await;
+    refused(&raw, 400, "transient.sealTo");
+
+    // Erasure purges the key from the private store: what was encrypted with it stays unreadable.
+    common::ok(&w.call(&w.patient_a, &["RequestErasure", "P-0001"]).await);
+    assert!(common::private_keys(&w.mock, key_prefix).is_empty(), "the file key survived erasure");
+    refused(&w.call(&w.doctor_a, &["FileKey", "P-0001"]).await, 404, "cannot be read");
+}

@@ -16,15 +16,16 @@ use serde::{Deserialize, Serialize};
 
 use ehr_chaincode::events::{EVENT_NAME, Notification};
 use ehr_chaincode::model::{
-    AccessEntry, Consent, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus, PrivateRecord,
-    RecordBody, RecordKind, RecordMeta, Scope, Standing,
+    AccessEntry, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus,
+    PrivateRecord, RecordBody, RecordKind, RecordMeta, Scope, Standing,
 };
 use ehr_chaincode::registry::RoleRegistry;
 use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
 use ehr_chaincode::search::{PatientHits, PatientQuery, TRANSIENT_QUERY};
 use ehr_chaincode::{
     AccessLogPage, AccessQuery, AuditLine, PatientView, PrescriptionCheck, RecordInput, RecordPage, RecordQuery,
-    RecordView, TRANSIENT_DISPENSE_CODE, TRANSIENT_PATIENT, TRANSIENT_RECORD, TRANSIENT_SALT, Verification, Version,
+    RecordView, TRANSIENT_DISPENSE_CODE, TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_RECORD, TRANSIENT_SALT,
+    Verification, Version,
 };
 
 use crate::error::{EhrClientError, Result};
@@ -190,8 +191,18 @@ impl EhrClient {
     }
 
     /// `RegisterPatient`: a doctor registers a patient and becomes their attending doctor.
+    /// A fresh file key for the patient's off-chain files goes with it (private data only).
     pub async fn register_patient(&self, id: &PatientId, details: &PatientDetails) -> Result<PatientRecord> {
-        self.submit("RegisterPatient", &[id.to_string()], &Self::patient_transient(details)?).await
+        let mut transient = Self::patient_transient(details)?;
+        transient.push((TRANSIENT_FILE_KEY, hex::encode(random_32()).into_bytes()));
+        self.submit("RegisterPatient", &[id.to_string()], &transient).await
+    }
+
+    /// `FileKey`: the key the patient's off-chain files are encrypted with
+    /// (sealed to this call); open a store with [`crate::files::FileStore::encrypted_with`].
+    pub async fn file_key(&self, id: &PatientId) -> Result<[u8; 32]> {
+        let key: FileKey = self.evaluate_sealed("FileKey", &[id.to_string()], &[]).await?;
+        key.bytes().map_err(|e| EhrClientError::Decode(format!("FileKey: {e}")))
     }
 
     /// `UpdatePatient`: an attending doctor writes a new version of the patient's details.

@@ -345,16 +345,19 @@ fn open_store(config: &Config) -> Result<FileStore> {
     Ok(FileStore::open_with_options(&config.store, aws)?)
 }
 
-/// Stores files off-chain first: a record names only files already stored and hashed.
+/// Stores a patient's files off-chain first, encrypted with the patient's file
+/// key: a record names only files already stored and hashed.
 pub(crate) async fn store_files(
     config: &Config,
+    client: &EhrClient,
+    patient: &PatientId,
     files: &[PathBuf],
     media_type: Option<&str>,
 ) -> Result<Vec<Attachment>> {
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let store = open_store(config)?;
+    let store = open_store(config)?.encrypted_with(client.file_key(patient).await?);
     let mut out = Vec::new();
     for path in files {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -384,7 +387,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
         RecordCmd::Add { patient, kind, body: b } => {
             let id = patient_id(&patient)?;
             let body = body(kind, &b)?;
-            let attachments = store_files(config, &b.attach, None).await?;
+            let attachments = store_files(config, client, &id, &b.attach, None).await?;
             let written = client.add_record(&id, &RecordInput { body, attachments }).await?;
             if let Some(path) = &b.copy_out {
                 write_copy(path, &written.slip())?;
@@ -399,7 +402,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
         RecordCmd::Update { patient, record, kind, body: b } => {
             let id = patient_id(&patient)?;
             let body = body(kind, &b)?;
-            let attachments = store_files(config, &b.attach, None).await?;
+            let attachments = store_files(config, client, &id, &b.attach, None).await?;
             let written = client.update_record(&id, &record, &RecordInput { body, attachments }).await?;
             if let Some(path) = &b.copy_out {
                 write_copy(path, &written.slip())?;
@@ -440,13 +443,14 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
             verdict(out, &format!("{record} version {version}"), &check.ledger_hash, check.matches, &check)
         }
         RecordCmd::Download { patient, record, out: dir } => {
-            let view = client.read_record(&patient_id(&patient)?, &record).await?;
+            let id = patient_id(&patient)?;
+            let view = client.read_record(&id, &record).await?;
             if view.attachments.is_empty() {
                 return Err(EhrClientError::Usage(format!("record {record} has no files")));
             }
             std::fs::create_dir_all(&dir)
                 .map_err(|e| EhrClientError::Usage(format!("cannot create {}: {e}", dir.display())))?;
-            let store = open_store(config)?;
+            let store = open_store(config)?.encrypted_with(client.file_key(&id).await?);
             let mut files = Vec::new();
             for a in &view.attachments {
                 let ext = a.media_type.rsplit('/').next().filter(|e| e.len() <= 8).unwrap_or("bin");
@@ -475,7 +479,8 @@ async fn upload(config: &Config, client: &EhrClient, args: cli::Upload, out: Out
         }
     };
     body.validate().map_err(|e| EhrClientError::Usage(e.to_string()))?;
-    let attachments = store_files(config, std::slice::from_ref(&args.file), args.media_type.as_deref()).await?;
+    let attachments =
+        store_files(config, client, &id, std::slice::from_ref(&args.file), args.media_type.as_deref()).await?;
     let file = attachments[0].clone();
     out.say(&format!(
         "stored {} ({} bytes, {}), sha256 {}",

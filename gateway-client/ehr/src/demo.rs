@@ -108,7 +108,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     let pdf = dir.join("ct-abdomen.pdf");
     let content = format!("%PDF-1.4\n% CT abdomen for {id}: appendix enlarged, no perforation\n%%EOF\n");
     std::fs::write(&pdf, content).map_err(|e| EhrClientError::Usage(format!("cannot write {}: {e}", pdf.display())))?;
-    let attachments = store_files(&doctor_cfg, std::slice::from_ref(&pdf), None).await?;
+    let attachments = store_files(&doctor_cfg, &radiologist, &id, std::slice::from_ref(&pdf), None).await?;
     let sha = attachments[0].sha256.clone();
     let ct = radiologist
         .add_record(

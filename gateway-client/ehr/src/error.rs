@@ -82,7 +82,7 @@ impl EhrClientError {
             Self::Ca(fabric_ca_client::CaError::Unreachable { .. }) => exit::UNAVAILABLE,
             Self::Ca(fabric_ca_client::CaError::Config(_)) => exit::USAGE,
             Self::Ca(_) => exit::FORBIDDEN,
-            Self::Files(FilesError::HashMismatch { .. }) => exit::INTEGRITY,
+            Self::Files(FilesError::HashMismatch { .. } | FilesError::NotEncrypted { .. }) => exit::INTEGRITY,
             Self::Files(_) => exit::FAILURE,
             Self::Config(_) | Self::Usage(_) => exit::USAGE,
             Self::Integrity(_) => exit::INTEGRITY,

@@ -11,6 +11,13 @@
 //!   only ever appears here once its whole content has been hashed, so a name always matches
 //!   its bytes unless someone alters the store behind our back (which [`FileStore::download`]
 //!   detects).
+//! - `<prefix>/enc/<key id>/<first two hex digits>/<64 hex digits>`: the same for a store
+//!   opened with a patient's file key ([`FileStore::encrypted_with`]). The name is still the
+//!   SHA-256 of the *plaintext* (what the ledger records); the object is a 32-byte header
+//!   (`EHRX1` and a random 24-byte nonce) and the content under XChaCha20 with that key.
+//!   Integrity comes from the ledger's hash, checked after decryption; confidentiality
+//!   from the key, which lives only in the ledger's private data: erasing the patient purges
+//!   it, and every stored copy becomes unreadable (crypto-shredding).
 //! - `<prefix>/tmp/<unique name>`: uploads in progress. They are renamed into their content
 //!   address, or deleted, before [`FileStore::upload`] returns; an interrupted process may leave
 //!   one behind, which is safe to delete.
@@ -32,6 +39,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use chacha20::XChaCha20;
+use chacha20::cipher::{KeyIvInit, StreamCipher};
 use futures::TryStreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
@@ -88,6 +97,17 @@ pub enum FilesError {
         actual: String,
         /// Hash the caller expected (the ledger's).
         expected: String,
+    },
+    /// The stored object is not a file encrypted with a patient's file key: it
+    /// was altered, or stored without the key; nothing was written.
+    #[error(
+        "{location} is not an encrypted EHR file ({reason}): the stored file was altered, or stored without the patient's file key — do not use it"
+    )]
+    NotEncrypted {
+        /// Where it was read.
+        location: String,
+        /// What was wrong.
+        reason: String,
     },
     /// No object exists at the location.
     #[error("no file is stored at {location}")]
@@ -281,6 +301,90 @@ pub struct FileStore {
     /// How to name the store in messages: the folder path or the URL.
     display: String,
     s3: S3Settings,
+    /// A patient's file key: what is stored is encrypted with it.
+    encryption: Option<Encryption>,
+}
+
+/// The magic that opens every encrypted object (version 1 of the layout).
+const ENCRYPTED_MAGIC: &[u8; 8] = b"EHRX1\0\0\0";
+/// Magic and nonce.
+const ENCRYPTED_HEADER: usize = 32;
+
+#[derive(Clone)]
+struct Encryption {
+    key: [u8; 32],
+    /// Names the key in object paths without revealing it.
+    id: String,
+}
+
+impl Encryption {
+    fn new(key: [u8; 32]) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"ehr file key id v1");
+        h.update(key);
+        Self { key, id: hex::encode(&h.finalize()[..8]) }
+    }
+
+    fn cipher(&self, nonce: &[u8]) -> Result<XChaCha20, FilesError> {
+        XChaCha20::new_from_slices(&self.key, nonce).map_err(|_| FilesError::NotEncrypted {
+            location: String::new(),
+            reason: "the nonce is not 24 bytes".to_owned(),
+        })
+    }
+}
+
+/// Decrypts a stored object piece by piece: the header first, then the stream.
+struct Decryptor<'a> {
+    encryption: &'a Encryption,
+    header: Vec<u8>,
+    cipher: Option<XChaCha20>,
+}
+
+impl<'a> Decryptor<'a> {
+    fn new(encryption: &'a Encryption) -> Self {
+        Self { encryption, header: Vec::with_capacity(ENCRYPTED_HEADER), cipher: None }
+    }
+
+    /// The plaintext of `pieces`, which continue the object where the last call stopped.
+    fn feed(&mut self, pieces: Vec<Bytes>, location: &str) -> Result<Vec<Bytes>, FilesError> {
+        let mut out = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            let mut rest = &piece[..];
+            if self.cipher.is_none() {
+                let take = (ENCRYPTED_HEADER - self.header.len()).min(rest.len());
+                self.header.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                if self.header.len() < ENCRYPTED_HEADER {
+                    continue;
+                }
+                if &self.header[..8] != ENCRYPTED_MAGIC {
+                    return Err(FilesError::NotEncrypted {
+                        location: location.to_owned(),
+                        reason: "it does not start with the EHRX1 header".to_owned(),
+                    });
+                }
+                self.cipher = Some(self.encryption.cipher(&self.header[8..])?);
+            }
+            if let Some(cipher) = self.cipher.as_mut()
+                && !rest.is_empty()
+            {
+                let mut plain = rest.to_vec();
+                cipher.apply_keystream(&mut plain);
+                out.push(Bytes::from(plain));
+            }
+        }
+        Ok(out)
+    }
+
+    fn finish(&self, location: &str) -> Result<(), FilesError> {
+        match self.cipher {
+            Some(_) => Ok(()),
+            None => Err(FilesError::NotEncrypted {
+                location: location.to_owned(),
+                reason: format!("it is shorter than the {ENCRYPTED_HEADER}-byte header"),
+            }),
+        }
+    }
 }
 
 impl fmt::Debug for FileStore {
@@ -333,7 +437,14 @@ impl FileStore {
                     action: format!("opening the file store at {location}"),
                     source,
                 })?;
-                Ok(Self { store: Arc::new(store), prefix, display: location.to_owned(), root_url, s3 })
+                Ok(Self {
+                    store: Arc::new(store),
+                    prefix,
+                    display: location.to_owned(),
+                    root_url,
+                    s3,
+                    encryption: None,
+                })
             }
             "memory" => {
                 let prefix = ObjectPath::from_url_path(url.path()).map_err(|err| invalid(err.to_string()))?;
@@ -343,6 +454,7 @@ impl FileStore {
                     root_url: "memory://".to_owned(),
                     display: location.to_owned(),
                     s3,
+                    encryption: None,
                 })
             }
             scheme => Err(FilesError::UnknownScheme { scheme: scheme.to_owned(), location: location.to_owned() }),
@@ -366,7 +478,15 @@ impl FileStore {
             root_url: url.as_str().trim_end_matches('/').to_owned(),
             display,
             s3,
+            encryption: None,
         })
+    }
+
+    /// This store, encrypting what it uploads and decrypting what it downloads
+    /// with `key`, a patient's file key (see the module's layout). One store per
+    /// patient: the key is the patient's, and so are the objects it names.
+    pub fn encrypted_with(&self, key: [u8; 32]) -> Self {
+        Self { encryption: Some(Encryption::new(key)), ..self.clone() }
     }
 
     /// The store's URL including its prefix, e.g. `file:///srv/ehr-files` or `s3://bucket/ehr`.
@@ -462,20 +582,35 @@ impl FileStore {
         expected: u64,
         progress: &Progress,
     ) -> Result<(String, u64), FilesError> {
+        let mut cipher = match &self.encryption {
+            Some(encryption) => {
+                let mut nonce = [0u8; 24];
+                rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
+                let mut header = ENCRYPTED_MAGIC.to_vec();
+                header.extend_from_slice(&nonce);
+                parts.put(Bytes::from(header));
+                Some(encryption.cipher(&nonce)?)
+            }
+            None => None,
+        };
         let mut state = (file, Sha256::new());
         let mut done: u64 = 0;
         loop {
             // Back pressure: never more than PARTS_IN_FLIGHT parts buffered.
             parts.settle(PARTS_IN_FLIGHT - 1).await.map_err(|err| self.store_error(err, "uploading"))?;
             let (next, chunk) = blocking(move || {
-                let (mut file, mut hasher) = state;
-                let chunk = read_chunk(&mut file, CHUNK_SIZE)?;
+                let (mut file, mut hasher, mut cipher) = (state.0, state.1, cipher);
+                let mut chunk = read_chunk(&mut file, CHUNK_SIZE)?;
                 hasher.update(&chunk);
-                Ok::<_, io::Error>(((file, hasher), chunk))
+                if let Some(c) = cipher.as_mut() {
+                    c.apply_keystream(&mut chunk);
+                }
+                Ok::<_, io::Error>(((file, hasher, cipher), chunk))
             })
             .await?
             .map_err(|err| io_error(err, &path.display().to_string(), "reading the input file"))?;
-            state = next;
+            state = (next.0, next.1);
+            cipher = next.2;
             if chunk.is_empty() {
                 break;
             }
@@ -568,6 +703,11 @@ impl FileStore {
 
         let mut sink = (file, Sha256::new());
         let mut done: u64 = 0;
+        let mut decryptor = self.encryption.as_ref().map(Decryptor::new);
+        let mut plain = |pieces: Vec<Bytes>| match decryptor.as_mut() {
+            Some(d) => d.feed(pieces, &location),
+            None => Ok(pieces),
+        };
         match got.payload {
             GetResultPayload::File(source, _) => {
                 // Local stores hand over the open file: copy it in big chunks, off the runtime.
@@ -594,7 +734,7 @@ impl FileStore {
                     let len = chunk.len() as u64;
                     remaining = remaining.saturating_sub(len);
                     done += len;
-                    sink = write_hashed(sink, vec![Bytes::from(chunk)]).await?.map_err(&dest_error)?;
+                    sink = write_hashed(sink, plain(vec![Bytes::from(chunk)])?).await?.map_err(&dest_error)?;
                     progress.advance(len, done);
                 }
             }
@@ -612,7 +752,7 @@ impl FileStore {
                     }
                     if pending_len >= CHUNK_SIZE || (end && pending_len > 0) {
                         let len = pending_len as u64;
-                        sink = write_hashed(sink, std::mem::take(&mut pending)).await?.map_err(&dest_error)?;
+                        sink = write_hashed(sink, plain(std::mem::take(&mut pending))?).await?.map_err(&dest_error)?;
                         pending_len = 0;
                         done += len;
                         progress.advance(len, done);
@@ -624,6 +764,13 @@ impl FileStore {
             }
         }
 
+        let size = match &decryptor {
+            Some(d) => {
+                d.finish(&location)?;
+                done.saturating_sub(ENCRYPTED_HEADER as u64)
+            }
+            None => done,
+        };
         let (file, hasher) = sink;
         blocking(move || file.sync_all()).await?.map_err(&dest_error)?;
         let actual = hex::encode(hasher.finalize());
@@ -631,7 +778,7 @@ impl FileStore {
             return Err(FilesError::HashMismatch { actual, expected });
         }
         temp.persist(dest).await.map_err(&dest_error)?;
-        Ok(StoredFile { sha256: actual, size: done, media_type: guess_media_type(dest).to_owned(), location })
+        Ok(StoredFile { sha256: actual, size, media_type: guess_media_type(dest).to_owned(), location })
     }
 
     /// Finds the store and object a location or bare hash refers to.
@@ -673,7 +820,10 @@ impl FileStore {
 
     fn content_path(&self, sha256: &str) -> ObjectPath {
         let fanout = sha256.get(..2).unwrap_or("00");
-        self.prefix.child("sha256").child(fanout).child(sha256)
+        match &self.encryption {
+            Some(e) => self.prefix.child("enc").child(e.id.as_str()).child(fanout).child(sha256),
+            None => self.prefix.child("sha256").child(fanout).child(sha256),
+        }
     }
 
     fn temp_path(&self) -> ObjectPath {

@@ -79,6 +79,52 @@ async fn upload_streams_a_multi_chunk_file_to_its_content_address_once() {
 }
 
 #[tokio::test]
+async fn encrypted_with_a_patient_key_only_that_key_reads_it_back() {
+    let work = tempfile::tempdir().unwrap();
+    let folder = work.path().join("store");
+    let plain_store = FileStore::open(folder.to_str().unwrap()).unwrap();
+    let folder = folder.canonicalize().unwrap();
+    let store = plain_store.encrypted_with([0x42; 32]);
+    let marker = b"CT abdomen for P-0001: appendix enlarged";
+    let mut content = marker.to_vec();
+    content.extend(pseudo_random(2 * CHUNK_SIZE + 77, 11));
+    let scan = write_file(work.path(), "ct.pdf", &content);
+
+    let stored = store.upload(&scan, None, Progress::hidden()).await.unwrap();
+    let expected = sha256_hex(&content);
+    assert_eq!((stored.sha256.as_str(), stored.size), (expected.as_str(), content.len() as u64));
+    assert!(stored.location.contains("/enc/"), "{}", stored.location);
+    let objects = files_under(&folder);
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let at_rest = std::fs::read(&objects[0]).unwrap();
+    assert_eq!(at_rest.len(), content.len() + 32, "a 32-byte header, then the content encrypted");
+    assert!(at_rest.starts_with(b"EHRX1"));
+    assert!(!at_rest.windows(marker.len()).any(|w| w == marker), "plaintext at rest");
+    assert_ne!(sha256_hex(&at_rest), expected);
+
+    // The patient's key reads it back, verified against the ledger's hash ...
+    let dest = work.path().join("out.pdf");
+    let got = store.download(&stored.location, &expected, &dest, Progress::hidden()).await.unwrap();
+    assert_eq!(got.size, content.len() as u64);
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    // ... another key (or no key: the erased patient's) yields bytes that fail the hash, and nothing is written.
+    let elsewhere = work.path().join("shredded.pdf");
+    for wrong in [plain_store.encrypted_with([0x43; 32]), plain_store.clone()] {
+        let err = wrong.download(&stored.location, &expected, &elsewhere, Progress::hidden()).await.unwrap_err();
+        assert!(matches!(err, FilesError::HashMismatch { .. }), "{err}");
+        assert!(!elsewhere.exists());
+    }
+    // An unencrypted object read as encrypted is named as such.
+    let plain = plain_store.upload(&scan, None, Progress::hidden()).await.unwrap();
+    let err = store.download(&plain.location, &expected, &elsewhere, Progress::hidden()).await.unwrap_err();
+    assert!(matches!(err, FilesError::NotEncrypted { .. }), "{err}");
+    // The same content again for the same patient is stored once.
+    let again = store.upload(&scan, None, Progress::hidden()).await.unwrap();
+    assert_eq!(again.location, stored.location);
+    assert_eq!(files_under(&folder).len(), 2, "the encrypted copy and the plain one");
+}
+
+#[tokio::test]
 async fn download_verifies_and_writes_identical_bytes() {
     let work = tempfile::tempdir().unwrap();
     let store = FileStore::open(work.path().join("store").to_str().unwrap()).unwrap();

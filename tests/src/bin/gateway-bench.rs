@@ -216,12 +216,15 @@ async fn submit(
     contract: &Contract,
     function: &str,
     patient: &str,
-    transient: (&str, &str),
+    transient: &[(&str, &str)],
     salt: String,
 ) -> fabric_gateway::Result<Phases> {
     let t0 = Instant::now();
-    let proposal =
-        contract.call(function).arg(patient).transient(transient.0, transient.1).transient("salt", salt).build()?;
+    let mut call = contract.call(function).arg(patient).transient("salt", salt);
+    for (key, value) in transient {
+        call = call.transient(*key, *value);
+    }
+    let proposal = call.build()?;
     let transaction = proposal.endorse().await?;
     let t1 = Instant::now();
     let submitted = transaction.submit().await?;
@@ -260,7 +263,7 @@ async fn run_workers(contract: &Contract, patients: &[String], count: usize, sal
         workers.push(tokio::spawn(async move {
             let mut out = Outcome::default();
             while next.fetch_add(1, Ordering::Relaxed) < count {
-                match submit(&contract, "AddRecord", &patient, ("record", RECORD), salts.next()).await {
+                match submit(&contract, "AddRecord", &patient, &[("record", RECORD)], salts.next()).await {
                     Ok(phases) => out.samples.push(phases),
                     Err(e) => {
                         out.errors += 1;
@@ -402,9 +405,17 @@ impl RustSide {
     async fn level(&self, run_id: &str, concurrency: usize, count: usize, warmup: usize) -> Result<Level> {
         let patients = patient_ids(Side::Rust, run_id, concurrency);
         let registrations = patients.iter().map(|p| async move {
-            submit(&self.contract, "RegisterPatient", p, ("patient", PATIENT), self.salts.next())
-                .await
-                .with_context(|| format!("registering patient {p}"))
+            // A fresh random value from the same generator serves as the patient's file key.
+            let file_key = self.salts.next();
+            submit(
+                &self.contract,
+                "RegisterPatient",
+                p,
+                &[("patient", PATIENT), ("fileKey", &file_key)],
+                self.salts.next(),
+            )
+            .await
+            .with_context(|| format!("registering patient {p}"))
         });
         futures::future::try_join_all(registrations).await?;
         if warmup > 0 {

@@ -46,15 +46,23 @@ pub fn opening_key() -> OpeningKey {
     OpeningKey::from_random_bytes([7; 32])
 }
 
-/// Runs `call` as a client would: with a one-time `sealTo` key (unless the call
-/// sets its own), opening a sealed answer so that assertions read the plaintext.
+/// The file key the tests' patients are registered with.
+pub const FILE_KEY: &str = "f11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11e";
+
+/// Runs `call` as the typed client does: with a one-time `sealTo` key (unless
+/// the call sets its own), with a file key when it sends patient details
+/// (registration; ignored by updates), and opening a sealed answer so that
+/// assertions read the plaintext.
 pub async fn invoke(mock: &MockStub, router: &Router, call: Invocation) -> TxOutcome {
     let key = opening_key();
-    let call = if call.transient.contains_key(TRANSIENT_SEAL_TO) {
+    let mut call = if call.transient.contains_key(TRANSIENT_SEAL_TO) {
         call
     } else {
         call.transient(TRANSIENT_SEAL_TO, key.public_bytes())
     };
+    if call.transient.contains_key("patient") && !call.transient.contains_key("fileKey") {
+        call = call.transient("fileKey", FILE_KEY.as_bytes().to_vec());
+    }
     let mut out = mock.invoke(router, call).await;
     if out.response.status == 200
         && let Ok(sealed) = serde_json::from_slice::<Sealed>(&out.response.payload)
