@@ -228,7 +228,7 @@ async fn library() {
     assert_eq!(registered["id"], "P-LIB-1");
 
     // Asynchronous submit: the result is known before the commit.
-    let submitted = contract.call("OpenAccess").args(["P-LIB-1", "library test"]).submit_async().await.unwrap();
+    let submitted = contract.call("OpenAccess").args(["P-LIB-1", "treatment"]).submit_async().await.unwrap();
     let entry: Value = serde_json::from_slice(submitted.result()).unwrap();
     assert_eq!(entry["granted"], true);
     let status = submitted.commit().status().await.unwrap().ensure_committed().unwrap();
@@ -245,7 +245,7 @@ async fn library() {
     let offline =
         Gateway::builder("127.0.0.1:7051").tls_root(tls_root("hospitala")).identity(identity).connect().await.unwrap();
     let unsigned =
-        offline.network("ehr").contract("ehr").call("OpenAccess").args(["P-LIB-1", "offline"]).build().unwrap();
+        offline.network("ehr").contract("ehr").call("OpenAccess").args(["P-LIB-1", "administration"]).build().unwrap();
     assert!(matches!(unsigned.evaluate().await, Err(GatewayError::NoSigner(_))));
     let proposal =
         Proposal::with_signature(&offline, &unsigned.bytes(), signer.sign_digest(&unsigned.digest()).unwrap()).unwrap();
@@ -292,7 +292,7 @@ async fn library() {
     let late = contract.call("ListConsents").arg("P-LIB-1").timeout(Duration::from_micros(1)).evaluate().await;
     assert!(matches!(late, Err(GatewayError::Timeout { .. })), "{late:?}");
     let cancelled =
-        tokio::time::timeout(Duration::from_millis(5), contract.submit("OpenAccess", &["P-LIB-1", "cancelled"])).await;
+        tokio::time::timeout(Duration::from_millis(5), contract.submit("OpenAccess", &["P-LIB-1", "treatment"])).await;
     assert!(cancelled.is_err(), "the submit was cancelled by dropping it");
     assert!(
         contract.evaluate("ListConsents", &["P-LIB-1"]).await.is_ok(),
@@ -465,7 +465,7 @@ fn every_command(cli: &Cli) {
         2,
     );
     assert!(bad.contains("birthDate"), "{bad}");
-    let shown = cli.json(d, &["patient", "show", "P-CLI-1", "--purpose", "check-up"]);
+    let shown = cli.json(d, &["patient", "show", "P-CLI-1", "--purpose", "treatment"]);
     assert_eq!(shown["details"]["name"], "Zoë O'Brien");
     let updated = cli.json(d, &["patient", "update", "P-CLI-1", "--contact", "+1 555 0100"]);
     assert_eq!(updated["version"], 2);
@@ -682,20 +682,20 @@ fn listener_restarts_without_loss_or_repeats(cli: &Cli) {
             }
         }
     };
-    for i in 0..3 {
-        access(&format!("before-{i}"));
+    for _ in 0..3 {
+        access("treatment");
     }
     receive(&rx, 3, &mut seen);
     assert_eq!(seen.len(), 3, "the listener saw the first three: {seen:?}");
     // Killed mid-stream (SIGKILL: no chance to tidy up); events go on meanwhile.
     first.kill().unwrap();
     first.wait().unwrap();
-    for i in 0..3 {
-        access(&format!("while-down-{i}"));
+    for _ in 0..3 {
+        access("emergency");
     }
     let (mut second, rx) = start_listener(cli, &checkpoint);
-    for i in 0..2 {
-        access(&format!("after-{i}"));
+    for _ in 0..2 {
+        access("second-opinion");
     }
     receive(&rx, 8, &mut seen);
     std::thread::sleep(Duration::from_secs(3));

@@ -120,7 +120,7 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
         "ehr",
         &["GrantConsent", "P-0001", r#"{"kind":"organisation","msp":"HospitalBMSP"}"#, "read", "null"],
     );
-    let opened = gateway("submit", "hospitalb", "doctor1", "ehr", &["OpenAccess", "P-0001", "second opinion"]);
+    let opened = gateway("submit", "hospitalb", "doctor1", "ehr", &["OpenAccess", "P-0001", "second-opinion"]);
     assert!(opened["result"].as_str().is_some_and(|r| r.contains(r#""granted":true"#)), "{opened}");
     // Patient data comes back sealed to a one-time key the Node client sends and opens (@hpke/core).
     let view = gateway_with("evaluate", "hospitalb", "doctor1", "ehr", &["--seal"], &["ReadPatient", "P-0001"]);
@@ -344,7 +344,7 @@ fn trust_across_organisations(network: &Network) {
 
     // A read submitted as a transaction: refused without a key, and with one
     // only ciphertext reaches the blocks (both hospitals seal identically).
-    gateway("submit", "hospitala", "doctor1", "ehr", &["OpenAccess", "P-T1", "pre-operative review"]);
+    gateway("submit", "hospitala", "doctor1", "ehr", &["OpenAccess", "P-T1", "treatment"]);
     let bare = gateway_raw("submit", "hospitala", "doctor1", "ehr", &[], &["ReadPatient", "P-T1"]);
     assert!(bare.to_string().contains("transient.sealTo"), "{bare}");
     let read = gateway_with("submit", "hospitala", "doctor1", "ehr", &["--seal"], &["ReadPatient", "P-T1"]);

@@ -373,6 +373,62 @@ impl Consent {
     }
 }
 
+/// Why someone opens a patient's data: a fixed list, because free text in a
+/// public access entry ("suspected HIV, follow-up") would itself be patient data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    /// Direct care of the patient.
+    Treatment,
+    /// A second opinion, usually from another hospital.
+    SecondOpinion,
+    /// An emergency.
+    Emergency,
+    /// Lab or imaging work for the patient.
+    Diagnostics,
+    /// Dispensing a prescription.
+    Dispensing,
+    /// Records management, billing.
+    Administration,
+    /// A regulator's or a quality review.
+    Audit,
+    /// Research the patient consented to.
+    Research,
+}
+
+impl Purpose {
+    const ALL: [(Self, &'static str); 8] = [
+        (Self::Treatment, "treatment"),
+        (Self::SecondOpinion, "second-opinion"),
+        (Self::Emergency, "emergency"),
+        (Self::Diagnostics, "diagnostics"),
+        (Self::Dispensing, "dispensing"),
+        (Self::Administration, "administration"),
+        (Self::Audit, "audit"),
+        (Self::Research, "research"),
+    ];
+
+    /// The purpose's code, as in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(p, _)| *p == self).map(|(_, n)| *n).unwrap_or_default()
+    }
+
+    /// The purpose with code `code`; 400 listing the codes otherwise.
+    pub fn parse(code: &str) -> Result<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == code.trim()).map(|(p, _)| *p).ok_or_else(|| {
+            let codes: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
+            EhrError::bad("purpose", format!("{code:?} is not a purpose code; use one of {}", codes.join(", ")))
+        })
+    }
+}
+
+impl TryFrom<String> for Purpose {
+    type Error = EhrError;
+    fn try_from(s: String) -> Result<Self> {
+        Self::parse(&s)
+    }
+}
+
 /// One attempt to reach a patient's data, kept forever.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -382,7 +438,7 @@ pub struct AccessEntry {
     /// Who asked, in which role, when.
     pub stamp: Stamp,
     /// Why they said they need it.
-    pub purpose: String,
+    pub purpose: Purpose,
     /// Whether it was granted.
     pub granted: bool,
     /// On what grounds: `attending`, `consent`, `self`, or why it was refused.

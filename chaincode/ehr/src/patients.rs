@@ -15,7 +15,7 @@ use crate::error::{EhrError, Result};
 use crate::events::notify;
 use crate::model::{
     AccessEntry, Caller, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
-    Role, Scope, Stamp,
+    Purpose, Role, Scope, Stamp,
 };
 use crate::seal::{SealTo, Sealed};
 use crate::search;
@@ -284,10 +284,7 @@ pub(crate) async fn grounds(
 /// ledger; a refusal is recorded too (and answered, not failed, so that it commits).
 pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) -> Result<AccessEntry> {
     let caller = Caller::load(&stub).await?;
-    let purpose = purpose.trim().to_owned();
-    if purpose.is_empty() || purpose.len() > 200 {
-        return Err(EhrError::bad("purpose", "must be 1-200 characters saying why the data is needed"));
-    }
+    let purpose = Purpose::parse(&purpose)?;
     let stamp = Stamp::now(&stub, &caller)?;
     let now = stamp.at;
     let record = store::patient(&stub, &id).await?;

@@ -501,7 +501,7 @@ pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<A
     }
     for a in store::access_log(&stub, &id).await? {
         let action = if a.granted { "accessOpened" } else { "accessRefused" };
-        lines.push(line(action, None, &a.stamp, format!("{}: {}", a.basis, a.purpose)));
+        lines.push(line(action, None, &a.stamp, format!("{}: {}", a.basis, a.purpose.as_str())));
     }
     lines.sort_by(|a, b| (a.stamp.at, &a.stamp.tx_id, &a.action).cmp(&(b.stamp.at, &b.stamp.tx_id, &b.action)));
     Ok(lines)

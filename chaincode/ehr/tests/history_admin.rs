@@ -81,7 +81,7 @@ async fn history_says_who_changed_what_when_and_how_it_looked() {
     assert!(h.iter().all(|v| v["content"].is_null()), "no content without an open window");
 
     // With one: what each version looked like.
-    ok(&w.at(&w.a1, 3, &["OpenAccess", "P-0001", "review"], None).await);
+    ok(&w.at(&w.a1, 3, &["OpenAccess", "P-0001", "treatment"], None).await);
     let h = ok(&w.at(&w.a1, 3, &["PatientHistory", "P-0001"], None).await);
     assert_eq!(h[0]["content"]["name"], "Jane Q. Doe");
     assert_eq!(h[2]["content"]["name"], "Jane Doe");
@@ -136,7 +136,7 @@ async fn records_by_kind_date_range_and_code_prefix() {
     let unlogged = w.search(&w.a1, r#"{"icd10Prefix":"K"}"#, 10, "").await;
     assert_eq!(unlogged.response.status, 403, "a diagnosis search needs a look on the ledger first");
     assert!(unlogged.response.message.contains("OpenAccess"), "{}", unlogged.response.message);
-    ok(&w.at(&w.a1, 30, &["OpenAccess", "P-0001", "diagnosis review"], None).await);
+    ok(&w.at(&w.a1, 30, &["OpenAccess", "P-0001", "diagnostics"], None).await);
     assert_eq!(find(json!({"icd10Prefix": "k"}), 10, "").await.0, vec![at(1), at(10)]);
     assert_eq!(find(json!({"kind": "diagnosis", "icd10Prefix": "J45"}), 10, "").await.0, vec![at(20)]);
     let (page1, bm) = find(json!({"kind": "diagnosis"}), 2, "").await;
@@ -166,14 +166,14 @@ async fn admins_suspend_their_own_identities_only() {
     let s = ok(&w.at(&w.admin_a, 1, &["SetStanding", &a1, "true", "licence under review"], None).await);
     assert_eq!(s["stamp"]["actor"], person(&w.admin_a));
 
-    let out = w.at(&w.a1, 2, &["OpenAccess", "P-0001", "consultation"], None).await;
+    let out = w.at(&w.a1, 2, &["OpenAccess", "P-0001", "treatment"], None).await;
     assert_eq!(out.response.status, 403);
     assert!(out.response.message.contains("suspended") && out.response.message.contains("licence under review"));
     ok(&w.at(&w.admin_a, 3, &["SetStanding", &a1, "false", "review closed"], None).await);
-    ok(&w.at(&w.a1, 4, &["OpenAccess", "P-0001", "consultation"], None).await);
+    ok(&w.at(&w.a1, 4, &["OpenAccess", "P-0001", "treatment"], None).await);
 
     // Admins read no patient data.
-    let out = w.at(&w.admin_a, 4, &["OpenAccess", "P-0001", "curious"], None).await;
+    let out = w.at(&w.admin_a, 4, &["OpenAccess", "P-0001", "treatment"], None).await;
     assert_eq!(ok(&out)["granted"], false);
     let me = person(&w.admin_a).to_string();
     let out = w.at(&w.admin_a, 4, &["SetStanding", &me, "true", "oops"], None).await;

@@ -148,7 +148,7 @@ async fn permission_matrix_for_records_prescriptions_history_search_audit_admin_
                     .await
                 }
                 "ReadRecord" => {
-                    w.call(id, &["OpenAccess", "P-0001", "matrix"], None).await;
+                    w.call(id, &["OpenAccess", "P-0001", "treatment"], None).await;
                     w.call(id, &["ReadRecord", "P-0001", &note], None).await
                 }
                 "ListRecords" => w.call(id, &["ListRecords", "P-0001", "all", "10", ""], None).await,

@@ -92,7 +92,7 @@ async fn register_open_read_update_and_verify() {
     assert_eq!(out.response.status, 403);
     assert!(out.response.message.contains("OpenAccess"), "{}", out.response.message);
 
-    let entry = body(&w.call(&w.doctor_a1, &["OpenAccess", "P-0001", "consultation"]).await);
+    let entry = body(&w.call(&w.doctor_a1, &["OpenAccess", "P-0001", "treatment"]).await);
     assert_eq!(entry["granted"], true);
     assert_eq!(entry["basis"], "attending");
     let view = body(&w.call(&w.doctor_a1, &["ReadPatient", "P-0001"]).await);
@@ -133,7 +133,7 @@ async fn seed_private(mock: &MockStub, key: &str, value: &[u8]) {
 #[tokio::test]
 async fn consent_gives_and_revocation_takes_away() {
     let w = world().registered().await;
-    let entry = body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "second opinion"]).await);
+    let entry = body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "second-opinion"]).await);
     assert_eq!(entry["basis"], "consent");
     assert_eq!(body(&w.call(&w.doctor_b1, &["ReadPatient", "P-0001"]).await)["details"]["name"], NAME);
 
@@ -143,7 +143,7 @@ async fn consent_gives_and_revocation_takes_away() {
     // The window is still open, but its grounds are gone.
     let out = w.call(&w.doctor_b1, &["ReadPatient", "P-0001"]).await;
     assert_eq!(out.response.status, 403, "{}", out.response.message);
-    let denied = body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "again"]).await);
+    let denied = body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "treatment"]).await);
     assert_eq!(denied["granted"], false);
 
     // Every attempt, granted or not, is in the log the patient and the regulator can read.
@@ -158,7 +158,7 @@ async fn consent_gives_and_revocation_takes_away() {
     let org = json!({"kind": "organisation", "msp": "HospitalBMSP"}).to_string();
     let far = (1_700_000_000 + 86_400).to_string();
     body(&w.call(&w.patient, &["GrantConsent", "P-0001", &org, "readWrite", &far]).await);
-    assert_eq!(body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "ward"]).await)["granted"], true);
+    assert_eq!(body(&w.call(&w.doctor_b1, &["OpenAccess", "P-0001", "treatment"]).await)["granted"], true);
     let past = "1".to_string();
     let out = w.call(&w.patient, &["GrantConsent", "P-0001", &org, "read", &past]).await;
     assert_eq!(out.response.status, 400);
@@ -187,8 +187,8 @@ async fn permission_failures_do_not_reveal_whether_the_patient_exists() {
     let missing = w.call_with_patient(&w.doctor_a2, &["UpdatePatient", "P-0404"], "X").await;
     assert_eq!(exists.response.status, missing.response.status);
     assert_eq!(exists.response.message.replace("P-0001", "P"), missing.response.message.replace("P-0404", "P"));
-    let exists = w.call(&w.doctor_a2, &["OpenAccess", "P-0001", "curious"]).await;
-    let missing = w.call(&w.doctor_a2, &["OpenAccess", "P-0404", "curious"]).await;
+    let exists = w.call(&w.doctor_a2, &["OpenAccess", "P-0001", "treatment"]).await;
+    let missing = w.call(&w.doctor_a2, &["OpenAccess", "P-0404", "treatment"]).await;
     assert_eq!(body(&exists)["basis"], body(&missing)["basis"]);
 }
 
@@ -233,7 +233,7 @@ async fn patient_data_never_reaches_public_state_or_events() {
     let w = world().registered().await;
     let mut events = Vec::new();
     for out in [
-        w.call(&w.doctor_a1, &["OpenAccess", "P-0001", "consultation"]).await,
+        w.call(&w.doctor_a1, &["OpenAccess", "P-0001", "treatment"]).await,
         w.call_with_patient(&w.doctor_a1, &["UpdatePatient", "P-0001"], NAME).await,
     ] {
         let ev = out.event.expect("every change emits an event");
@@ -271,7 +271,7 @@ async fn same_proposals_give_identical_world_state_and_private_data() {
                 .caller(&w.doctor_a1)
                 .transient("record", br#"{"body":{"kind":"diagnosis","icd10":"K35.80"},"attachments":[]}"#.to_vec())
                 .transient("salt", SALT.as_bytes().to_vec()),
-            Invocation::new(["OpenAccess", "P-0001", "consultation"]).caller(&w.doctor_a1),
+            Invocation::new(["OpenAccess", "P-0001", "treatment"]).caller(&w.doctor_a1),
             Invocation::new([
                 "GrantConsent",
                 "P-0001",
@@ -474,7 +474,7 @@ async fn permission_matrix() {
             let out = match function {
                 "update" => w.call_with_patient(id, &["UpdatePatient", "P-0001"], NAME).await,
                 "attend" => w.call(id, &["AddAttendingDoctor", "P-0001", &outsider]).await,
-                "open" => w.call(id, &["OpenAccess", "P-0001", "matrix"]).await,
+                "open" => w.call(id, &["OpenAccess", "P-0001", "treatment"]).await,
                 "verify" => w.call(id, &["VerifyPatient", "P-0001", "1"]).await,
                 "grant" => w.call(id, &["GrantConsent", "P-0001", &grantee, "read", "null"]).await,
                 "consents" => w.call(id, &["ListConsents", "P-0001"]).await,

@@ -103,7 +103,7 @@ async fn the_core_scenario() {
     // The patient grants a HospitalB doctor read access; they read; revocation ends it.
     let grantee = json!({"kind": "doctor", "person": person(&w.b1)}).to_string();
     ok(&w.call(&w.patient, &["GrantConsent", "P-0001", &grantee, "read", "null"]).await);
-    ok(&w.call(&w.b1, &["OpenAccess", "P-0001", "second opinion"]).await);
+    ok(&w.call(&w.b1, &["OpenAccess", "P-0001", "second-opinion"]).await);
     let view = ok(&w.call(&w.b1, &["ReadRecord", "P-0001", diagnosis["id"].as_str().unwrap()]).await);
     assert_eq!(view["body"]["icd10"], "K35.80");
     assert_eq!(view["verified"], true);
@@ -195,7 +195,7 @@ async fn the_core_scenario() {
         w.with(&w.a1, &["UpdatePatient", "P-0001"], "patient", patient_details()).await,
         w.with(&w.a1, &["AddRecord", "P-0001"], "record", note.clone()).await,
         w.with(&w.a1, &["UpdateRecord", "P-0001", &rx_id], "record", prescription()).await,
-        w.call(&w.a1, &["OpenAccess", "P-0001", "follow-up"]).await,
+        w.call(&w.a1, &["OpenAccess", "P-0001", "treatment"]).await,
         w.call(&w.patient, &["GrantConsent", "P-0001", org, "read", "null"]).await,
         w.call(&w.a1, &["AddAttendingDoctor", "P-0001", &person(&w.a2).to_string()]).await,
     ];
@@ -224,7 +224,7 @@ async fn records_are_versioned_and_deleted_as_tombstones() {
     let deleted = ok(&w.call(&w.a1, &["DeleteRecord", "P-0001", &id, "entered for the wrong patient"]).await);
     assert_eq!(deleted["deleted"]["reason"], "entered for the wrong patient");
     assert_eq!(deleted["deleted"]["stamp"]["actor"], person(&w.a1));
-    ok(&w.call(&w.a1, &["OpenAccess", "P-0001", "check"]).await);
+    ok(&w.call(&w.a1, &["OpenAccess", "P-0001", "treatment"]).await);
     let out = w.call(&w.a1, &["ReadRecord", "P-0001", &id]).await;
     assert_eq!(out.response.status, 404);
     let page = ok(&w.call(&w.a1, &["ListRecords", "P-0001", "all", "10", ""]).await);

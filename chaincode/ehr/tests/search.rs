@@ -69,7 +69,7 @@ impl W {
 
     /// `who` opens an access window on `id` (a submitted, logged look).
     async fn open(&self, who: &TestIdentity, id: &str) {
-        let out = self.call(who, &["OpenAccess", id, "finding the patient"]).await;
+        let out = self.call(who, &["OpenAccess", id, "treatment"]).await;
         assert_eq!(out.response.status, 200, "{}", out.response.message);
     }
 }

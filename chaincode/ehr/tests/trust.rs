@@ -92,7 +92,7 @@ async fn a_patient_minted_by_another_hospitals_ca_is_not_the_patient() {
     let doctor = person(&w.doctor_a).to_string();
     refused(&w.call(&impostor, &["RemoveAttendingDoctor", "P-0001", &doctor]).await, 403, "only the patient");
     // Opening access is answered (and, being a refusal, recorded); reading stays refused.
-    let entry = common::ok(&w.call(&impostor, &["OpenAccess", "P-0001", "curious"]).await);
+    let entry = common::ok(&w.call(&impostor, &["OpenAccess", "P-0001", "treatment"]).await);
     assert_eq!(entry["granted"], false);
     refused(&w.call(&impostor, &["ReadPatient", "P-0001"]).await, 403, "OpenAccess");
     let after = w.snapshot();
@@ -137,7 +137,7 @@ async fn without_a_roles_registry_nobody_acts() {
     let mock = MockStub::new("ehr");
     let router = common::router();
     let doctor = orgs.hospital_a("doctor1", &[("role", "doctor")]);
-    let call = Invocation::new(["OpenAccess", "P-0001", "x"]).caller(&doctor);
+    let call = Invocation::new(["OpenAccess", "P-0001", "treatment"]).caller(&doctor);
     let out = common::invoke(&mock, &router, call).await;
     refused(&out, 403, "no roles registry is set");
     let out = common::invoke(&mock, &router, Invocation::new(["RoleRegistry"]).caller(&doctor)).await;
@@ -189,7 +189,7 @@ async fn every_key_about_a_patient_names_the_home_hospital_as_its_endorser() {
     let w = w().registered().await;
     let grantee = json!({"kind": "organisation", "msp": "HospitalBMSP"}).to_string();
     common::ok(&w.call(&w.patient_a, &["GrantConsent", "P-0001", &grantee, "readWrite", "null"]).await);
-    common::ok(&w.call(&w.doctor_b, &["OpenAccess", "P-0001", "second opinion"]).await);
+    common::ok(&w.call(&w.doctor_b, &["OpenAccess", "P-0001", "second-opinion"]).await);
     // A HospitalB doctor writes under consent: the keys still name HospitalA, the patient's home.
     let note = json!({"body": {"kind": "clinicalNote", "text": "seen at B"}});
     common::ok(&w.with(&w.doctor_b, &["AddRecord", "P-0001"], "record", note).await);
@@ -269,7 +269,7 @@ async fn patient_ids_are_one_namespace_and_a_taken_id_names_its_hospital() {
 async fn patient_data_leaves_only_sealed_and_a_missing_or_bad_key_is_400() {
     let w = w().registered().await;
     let at = |s: i64| Timestamp { seconds: 1_700_000_500 + s, nanos: 0 };
-    let open = Invocation::new(["OpenAccess", "P-0001", "consultation"]).caller(&w.doctor_a).at(at(0));
+    let open = Invocation::new(["OpenAccess", "P-0001", "treatment"]).caller(&w.doctor_a).at(at(0));
     common::ok(&common::invoke(&w.mock, &w.router, open).await);
     for (transient, needle) in [(None, "transient.sealTo: is required"), (Some(vec![1u8; 31]), "32-byte")] {
         let mut call = Invocation::new(["ReadPatient", "P-0001"]).caller(&w.doctor_a);
@@ -339,10 +339,11 @@ async fn a_flood_of_refused_attempts_cannot_bury_real_accesses() {
     let w = w().registered().await;
     let nosy = w.orgs.hospital_b("nosy", &[("role", "doctor")]);
     for i in 0..30 {
-        let entry = common::ok(&w.call(&nosy, &["OpenAccess", "P-0001", &format!("probe {i}")]).await);
+        let purpose = if i % 2 == 0 { "treatment" } else { "research" };
+        let entry = common::ok(&w.call(&nosy, &["OpenAccess", "P-0001", purpose]).await);
         assert_eq!(entry["granted"], false);
     }
-    common::ok(&w.call(&w.doctor_a, &["OpenAccess", "P-0001", "surgery planning"]).await);
+    common::ok(&w.call(&w.doctor_a, &["OpenAccess", "P-0001", "emergency"]).await);
     let log = |query: &str, page: &str, bookmark: &str| {
         let args = ["AccessLog", "P-0001", query, page, bookmark].map(str::to_owned);
         let (w, patient) = (&w, &w.patient_a);
@@ -351,7 +352,7 @@ async fn a_flood_of_refused_attempts_cannot_bury_real_accesses() {
     let granted = log(r#"{"granted":true}"#, "10", "").await;
     let entries = granted["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{granted}");
-    assert_eq!(entries[0]["purpose"], "surgery planning");
+    assert_eq!(entries[0]["purpose"], "emergency");
     assert_eq!(log(r#"{"msp":"HospitalBMSP"}"#, "100", "").await["entries"].as_array().unwrap().len(), 30);
     // Paginated, oldest first, every entry exactly once.
     let (mut seen, mut bookmark) = (Vec::new(), String::new());
@@ -419,4 +420,15 @@ async fn the_file_key_is_private_sealed_and_shredded_by_erasure() {
     common::ok(&w.call(&w.patient_a, &["RequestErasure", "P-0001"]).await);
     assert!(common::private_keys(&w.mock, key_prefix).is_empty(), "the file key survived erasure");
     refused(&w.call(&w.doctor_a, &["FileKey", "P-0001"]).await, 404, "cannot be read");
+}
+
+#[tokio::test]
+async fn purposes_come_from_a_fixed_list_so_that_no_free_text_reaches_public_state() {
+    let w = w().registered().await;
+    let before = w.snapshot();
+    let out = w.call(&w.doctor_a, &["OpenAccess", "P-0001", "suspected HIV, follow-up"]).await;
+    refused(&out, 400, "is not a purpose code; use one of treatment, second-opinion, emergency");
+    assert_eq!(w.snapshot(), before);
+    let entry = common::ok(&w.call(&w.doctor_a, &["OpenAccess", "P-0001", "second-opinion"]).await);
+    assert_eq!(entry["purpose"], "second-opinion");
 }

@@ -19,7 +19,7 @@ Examples:
   ehr login --identity doctor1@hospitala --secret doctor1pw
   ehr patient create P-1001 --name 'Jane Doe' --birth-date 1984-02-29 --sex female
   ehr --identity patient1@hospitala consent grant P-0001 --org HospitalBMSP
-  ehr --identity doctor1@hospitalb patient show P-0001 --purpose 'second opinion'
+  ehr --identity doctor1@hospitalb patient show P-0001 --purpose second-opinion
   ehr record add P-1001 --kind diagnosis --icd10 K35.80 --text 'acute appendicitis'
   ehr --identity radiologist1@hospitala upload P-1001 ct.pdf --modality CT --text 'no perforation'
   ehr --identity pharmacist1@hospitalb prescription dispense R-0123abcd --copy slip.json
@@ -179,7 +179,8 @@ pub(crate) enum PatientCmd {
     Show {
         /// Patient id
         patient: String,
-        /// Why you need it (kept in the access log)
+        /// Why you need it, kept in the access log: treatment, second-opinion, emergency,
+        /// diagnostics, dispensing, administration, audit or research
         #[arg(long, default_value = "treatment")]
         purpose: String,
     },

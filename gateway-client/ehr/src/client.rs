@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use ehr_chaincode::events::{EVENT_NAME, Notification};
 use ehr_chaincode::model::{
     AccessEntry, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus,
-    PrivateRecord, RecordBody, RecordKind, RecordMeta, Scope, Standing,
+    PrivateRecord, Purpose, RecordBody, RecordKind, RecordMeta, Scope, Standing,
 };
 use ehr_chaincode::registry::RoleRegistry;
 use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
@@ -226,8 +226,8 @@ impl EhrClient {
     }
 
     /// `OpenAccess`: records who looks and why, and opens a read window.
-    pub async fn open_access(&self, id: &PatientId, purpose: &str) -> Result<AccessEntry> {
-        self.submit("OpenAccess", &[id.to_string(), purpose.to_owned()], &[]).await
+    pub async fn open_access(&self, id: &PatientId, purpose: Purpose) -> Result<AccessEntry> {
+        self.submit("OpenAccess", &[id.to_string(), purpose.as_str().to_owned()], &[]).await
     }
 
     /// `ReadPatient` (needs an open access window); the answer comes sealed to this call's key.

@@ -10,7 +10,9 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
-use ehr_chaincode::model::{Attachment, Grantee, PatientDetails, PatientId, Person, RecordBody, RecordKind, Scope};
+use ehr_chaincode::model::{
+    Attachment, Grantee, PatientDetails, PatientId, Person, Purpose, RecordBody, RecordKind, Scope,
+};
 use ehr_chaincode::search::PatientQuery;
 use ehr_chaincode::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::{Settings, config_path};
@@ -262,7 +264,8 @@ async fn patient(client: &EhrClient, cmd: PatientCmd, out: Output) -> Result<()>
         }
         PatientCmd::Show { patient, purpose } => {
             let id = patient_id(&patient)?;
-            let access = client.open_access(&id, &purpose).await?;
+            let purpose = Purpose::parse(&purpose).map_err(|e| EhrClientError::Usage(e.to_string()))?;
+            let access = client.open_access(&id, purpose).await?;
             if !access.granted {
                 return Err(EhrClientError::Usage(format!(
                     "access to {id} was refused ({}); the attempt is in the access log",
@@ -274,7 +277,7 @@ async fn patient(client: &EhrClient, cmd: PatientCmd, out: Output) -> Result<()>
         }
         PatientCmd::Update { patient, details: d } => {
             let id = patient_id(&patient)?;
-            client.open_access(&id, "update").await?;
+            client.open_access(&id, Purpose::Treatment).await?;
             let current = client.read_patient(&id).await?.details;
             let record = client.update_patient(&id, &details(d, Some(current))?).await?;
             out.show(&format!("updated {id} to version {}", record.version), &record)

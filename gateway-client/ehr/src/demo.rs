@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ehr_chaincode::model::{Grantee, PatientDetails, RecordBody, Scope};
+use ehr_chaincode::model::{Grantee, PatientDetails, Purpose, RecordBody, Scope};
 use ehr_chaincode::search::PatientQuery;
 use ehr_chaincode::{RecordInput, RecordQuery};
 use ehr_client::session;
@@ -122,7 +122,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     s.ok(format!("imaging report {} with file sha256 {sha}", ct.meta.id));
 
     s.step("doctor1@hospitalb", "tries to read the patient without consent");
-    let refused = doctor_b.open_access(&id, "second opinion").await?;
+    let refused = doctor_b.open_access(&id, Purpose::SecondOpinion).await?;
     s.ok(format!("granted: {} ({}); the attempt is logged", refused.granted, refused.basis));
 
     match &patient {
@@ -134,7 +134,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
             s.ok(format!("consent to {:?}, scope {:?}", consent.grantee, consent.scope));
 
             s.step("doctor1@hospitalb", "opens audited access and reads the patient from HospitalB's own peer");
-            let access = doctor_b.open_access(&id, "second opinion").await?;
+            let access = doctor_b.open_access(&id, Purpose::SecondOpinion).await?;
             let view = doctor_b.read_patient(&id).await?;
             s.ok(format!(
                 "access {} ({}); name {:?}, private copy verified: {} (the answer came sealed to a one-time key)",
@@ -170,7 +170,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     }
 
     s.step("doctor1@hospitala", "opens audited access, then searches and lists");
-    doctor.open_access(&id, "follow-up").await?;
+    doctor.open_access(&id, Purpose::Treatment).await?;
     let hits = doctor
         .search_patients(&PatientQuery { name: Some("jane dem".into()), ..PatientQuery::default() }, 20, "")
         .await?;
