@@ -355,6 +355,11 @@ pub struct Consent {
 }
 
 impl Consent {
+    /// Whether it is neither revoked nor expired at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked.is_none() && self.expires_at.is_none_or(|t| now < t)
+    }
+
     /// Whether it lets `caller` do `scope` at time `now`. Organisation-wide
     /// consent covers the organisation's doctors, and for writing also its
     /// radiologists and lab testers (who attach reports).
@@ -368,8 +373,7 @@ impl Consent {
             Grantee::Organisation { msp } => clinical && msp == &caller.person.msp,
         };
         let what = wanted == Scope::Read || self.scope == Scope::ReadWrite;
-        let live = self.revoked.is_none() && self.expires_at.is_none_or(|t| now < t);
-        who && what && live
+        who && what && self.is_live(now)
     }
 }
 
@@ -419,13 +423,6 @@ impl Purpose {
             let codes: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
             EhrError::bad("purpose", format!("{code:?} is not a purpose code; use one of {}", codes.join(", ")))
         })
-    }
-}
-
-impl TryFrom<String> for Purpose {
-    type Error = EhrError;
-    fn try_from(s: String) -> Result<Self> {
-        Self::parse(&s)
     }
 }
 

@@ -82,6 +82,11 @@ pub(crate) fn salt_from_transient(stub: &Stub) -> Result<String> {
     Ok(salt.to_ascii_lowercase())
 }
 
+/// A stored version's salt as bytes: the secret that keys the sealing of what is returned.
+pub(crate) fn salt_bytes(salt: &str) -> Result<Vec<u8>> {
+    hex::decode(salt).map_err(|_| EhrError::Internal("a stored salt is not hex".into()))
+}
+
 pub(crate) fn forbidden(what: &str, id: &PatientId) -> EhrError {
     EhrError::Forbidden(format!("not permitted: {what} patient {id}"))
 }
@@ -198,9 +203,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
     if doctor.msp != record.home_msp {
         let mut consented = false;
         for grantee in [Grantee::Doctor { person: doctor.clone() }, Grantee::Organisation { msp: doctor.msp.clone() }] {
-            consented |= store::consent(&stub, &id, &grantee)
-                .await?
-                .is_some_and(|c| c.revoked.is_none() && c.expires_at.is_none_or(|t| stamp.at < t));
+            consented |= store::consent(&stub, &id, &grantee).await?.is_some_and(|c| c.is_live(stamp.at));
         }
         if !consented {
             return Err(EhrError::Forbidden(format!(
@@ -335,7 +338,7 @@ pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no private data for patient {id}")))?;
     let current = store::version_hash(&private)?;
     let verified = record.hashes.last() == Some(&current);
-    let secret = hex::decode(&private.salt).map_err(|_| EhrError::Internal("a stored salt is not hex".into()))?;
+    let secret = salt_bytes(&private.salt)?;
     seal_to.seal(&stub, &secret, &PatientView { details: private.details, verified, record })
 }
 

@@ -18,7 +18,7 @@ use crate::model::{
     Attachment, Caller, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody,
     RecordKind, RecordMeta, Role, Scope, Stamp, Tombstone,
 };
-use crate::patients::{forbidden, grounds, is_attending, not_erased, patient_for, salt_from_transient};
+use crate::patients::{forbidden, grounds, is_attending, not_erased, patient_for, salt_bytes, salt_from_transient};
 use crate::seal::{SealTo, Sealed};
 use crate::search::{DiagnosisRef, TRANSIENT_QUERY};
 use crate::store;
@@ -187,7 +187,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
             status: PrescriptionState::Active,
             dispensed: None,
         };
-        store::put_prescription(&stub, &status, home).await?;
+        store::put_prescription(&stub, &status).await?;
     }
     notify_record(&stub, &id, "recordAdded", &caller.person, &record_id)?;
     Ok(meta)
@@ -234,7 +234,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
     index_diagnosis(&stub, &patient, &record_id, &private.body).await?;
     if let Some(s) = status.as_mut() {
         s.hash = hash;
-        store::put_prescription(&stub, s, home).await?;
+        store::put_prescription(&stub, s).await?;
     }
     notify_record(&stub, &id, "recordUpdated", &caller.person, &record_id)?;
     Ok(meta)
@@ -262,7 +262,7 @@ pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, Stri
     store::put_record(&stub, &meta, false, &patient.home_msp).await?;
     if let Some(mut s) = store::prescription(&stub, &record_id).await? {
         s.status = PrescriptionState::Revoked;
-        store::put_prescription(&stub, &s, &patient.home_msp).await?;
+        store::put_prescription(&stub, &s).await?;
     }
     notify_record(&stub, &id, "recordDeleted", &caller.person, &record_id)?;
     Ok(meta)
@@ -380,11 +380,6 @@ fn dispense_code(stub: &Stub) -> Result<String> {
     Ok(code)
 }
 
-/// The salt of a stored version as bytes (it keys the sealing of what is returned).
-fn salt_bytes(salt: &str) -> Result<Vec<u8>> {
-    hex::decode(salt).map_err(|_| EhrError::Internal("a stored salt is not hex".into()))
-}
-
 /// A pharmacist dispenses a prescription, once, with the dispensing code from
 /// the patient's slip (transient `dispenseCode`) and the hash of the copy.
 pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionStatus> {
@@ -415,8 +410,7 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
     }
     status.status = PrescriptionState::Dispensed;
     status.dispensed = Some(Stamp::now(&stub, &caller)?);
-    let home = status.home_msp.clone();
-    store::put_prescription(&stub, &status, &home).await?;
+    store::put_prescription(&stub, &status).await?;
     Ok(status)
 }
 
@@ -446,7 +440,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
             && s.status == PrescriptionState::Active
         {
             s.status = PrescriptionState::Revoked;
-            store::put_prescription(&stub, &s, &patient.home_msp).await?;
+            store::put_prescription(&stub, &s).await?;
         }
     }
     store::purge_search_doc(&stub, &id).await?;

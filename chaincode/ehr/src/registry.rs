@@ -12,7 +12,6 @@
 use std::collections::BTreeSet;
 
 use fabric_shim::Stub;
-use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -121,14 +120,6 @@ impl RoleRegistry {
     /// Whether `msp` is a hospital.
     pub fn is_hospital(&self, msp: &str) -> bool {
         self.org(msp).is_some_and(|o| o.kind == OrgKind::Hospital)
-    }
-
-    /// The key-level policy of the registry itself: every member organisation's peer.
-    pub fn endorsement_policy(&self) -> Vec<u8> {
-        let mut policy = KeyEndorsementPolicy::new();
-        let msps: Vec<&str> = self.organisations.iter().map(|o| o.msp.as_str()).collect();
-        policy.add_orgs(MspRole::Peer, &msps);
-        policy.to_bytes()
     }
 }
 

@@ -139,6 +139,12 @@ impl Criteria {
         Ok(Self { name, id, birth_year: q.birth_year, icd10_prefix })
     }
 
+    /// Whether the query looks at patient data (name, birth year, diagnoses)
+    /// rather than only at the public id.
+    fn looks_at_patient_data(&self) -> bool {
+        !self.name.is_empty() || self.birth_year.is_some() || self.icd10_prefix.is_some()
+    }
+
     /// Everything but the diagnosis code, which needs the ledger (see [`live_diagnosis`]).
     fn matches(&self, doc: &SearchDoc) -> bool {
         self.name.iter().all(|q| doc.name_words.iter().any(|w| w.starts_with(q.as_str())))
@@ -220,14 +226,6 @@ fn query_from_transient(stub: &Stub) -> Result<PatientQuery> {
         EhrError::bad("transient.query", "is required: send the search query as transient data, never as an argument")
     })?;
     serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.query", format!("is not valid: {e}")))
-}
-
-impl Criteria {
-    /// Whether the query looks at patient data (name, birth year, diagnoses)
-    /// rather than only at the public id.
-    fn looks_at_patient_data(&self) -> bool {
-        !self.name.is_empty() || self.birth_year.is_some() || self.icd10_prefix.is_some()
-    }
 }
 
 /// Whether `record` may appear in the caller's hits. A search over patient

@@ -48,10 +48,15 @@ pub fn version_hash(private: &PrivatePatient) -> Result<String> {
 }
 
 async fn get_json<T: DeserializeOwned>(stub: &Stub, key: &str) -> Result<Option<T>> {
-    match stub.get_state(key).await? {
-        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
-        None => Ok(None),
-    }
+    decode(stub.get_state(key).await?)
+}
+
+async fn get_private_json<T: DeserializeOwned>(stub: &Stub, key: &str) -> Result<Option<T>> {
+    decode(stub.get_private_data(COLLECTION, key).await?)
+}
+
+fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Result<Option<T>> {
+    Ok(bytes.map(|b| serde_json::from_slice(&b)).transpose()?)
 }
 
 async fn put_json<T: Serialize>(stub: &Stub, key: &str, value: &T) -> Result<()> {
@@ -69,29 +74,40 @@ fn org_policy(msps: &[&str]) -> Vec<u8> {
     policy.to_bytes()
 }
 
-/// Writes a public key about a patient, guarded by the home hospital.
+/// Gives a public key (`private` false) or a key of [`COLLECTION`] the
+/// key-level policy `policy`, unless it already has it.
 ///
-/// The policy is written only when the key does not carry it yet: Fabric
-/// invalidates (as `ENDORSEMENT_POLICY_FAILURE`) every later transaction of a
-/// block that writes a key whose policy an earlier one changed, so rewriting
-/// an unchanged policy would turn ordinary read conflicts into policy failures.
-async fn put_guarded<T: Serialize>(stub: &Stub, key: &str, value: &T, home_msp: &str) -> Result<()> {
-    put_json(stub, key, value).await?;
-    let policy = home_policy(home_msp);
-    if stub.get_state_validation_parameter(key).await?.as_deref() != Some(policy.as_slice()) {
-        stub.set_state_validation_parameter(key, &policy).await?;
+/// Only a change is written: Fabric invalidates (as `ENDORSEMENT_POLICY_FAILURE`)
+/// every later transaction of a block that writes a key whose policy an earlier
+/// one set, so rewriting an unchanged policy would turn ordinary read conflicts
+/// into policy failures.
+async fn ensure_policy(stub: &Stub, private: bool, key: &str, policy: &[u8]) -> Result<()> {
+    let current = if private {
+        stub.get_private_data_validation_parameter(COLLECTION, key).await?
+    } else {
+        stub.get_state_validation_parameter(key).await?
+    };
+    if current.as_deref() == Some(policy) {
+        return Ok(());
+    }
+    if private {
+        stub.set_private_data_validation_parameter(COLLECTION, key, policy).await?;
+    } else {
+        stub.set_state_validation_parameter(key, policy).await?;
     }
     Ok(())
 }
 
-/// Writes a private key about a patient, guarded by the home hospital (see [`put_guarded`]).
+/// Writes a public key about a patient, guarded by the home hospital.
+async fn put_guarded<T: Serialize>(stub: &Stub, key: &str, value: &T, home_msp: &str) -> Result<()> {
+    put_json(stub, key, value).await?;
+    ensure_policy(stub, false, key, &home_policy(home_msp)).await
+}
+
+/// Writes a private key about a patient, guarded by the home hospital.
 async fn put_private_guarded(stub: &Stub, key: &str, bytes: Vec<u8>, home_msp: &str) -> Result<()> {
     stub.put_private_data(COLLECTION, key, bytes).await?;
-    let policy = home_policy(home_msp);
-    if stub.get_private_data_validation_parameter(COLLECTION, key).await?.as_deref() != Some(policy.as_slice()) {
-        stub.set_private_data_validation_parameter(COLLECTION, key, &policy).await?;
-    }
-    Ok(())
+    ensure_policy(stub, true, key, &home_policy(home_msp)).await
 }
 
 const REGISTRY: &str = "ehr.registry";
@@ -105,7 +121,8 @@ pub async fn role_registry(stub: &Stub) -> Result<Option<RoleRegistry>> {
 pub async fn put_role_registry(stub: &Stub, registry: &RoleRegistry) -> Result<()> {
     let k = key(stub, REGISTRY, &[])?;
     put_json(stub, &k, registry).await?;
-    Ok(stub.set_state_validation_parameter(&k, &registry.endorsement_policy()).await?)
+    let members: Vec<&str> = registry.organisations.iter().map(|o| o.msp.as_str()).collect();
+    ensure_policy(stub, false, &k, &org_policy(&members)).await
 }
 
 fn key(stub: &Stub, kind: &str, parts: &[&str]) -> Result<String> {
@@ -145,10 +162,7 @@ pub async fn put_private(stub: &Stub, patient: &PatientRecord, private: &Private
 /// One version of a patient's data, if this peer holds it.
 pub async fn private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<PrivatePatient>> {
     let Some(k) = version_key(stub, patient, version)? else { return Ok(None) };
-    match stub.get_private_data(COLLECTION, &k).await? {
-        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
-        None => Ok(None),
-    }
+    get_private_json(stub, &k).await
 }
 
 const FILE_KEY: &str = "ehr.patient.filekey";
@@ -161,10 +175,7 @@ pub async fn put_file_key(stub: &Stub, patient: &PatientRecord, file_key: &FileK
 
 /// The patient's file key, if this peer holds it.
 pub async fn file_key(stub: &Stub, patient: &PatientRecord) -> Result<Option<FileKey>> {
-    match stub.get_private_data(COLLECTION, &key(stub, FILE_KEY, &[patient.id.as_str()])?).await? {
-        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
-        None => Ok(None),
-    }
+    get_private_json(stub, &key(stub, FILE_KEY, &[patient.id.as_str()])?).await
 }
 
 /// Removes the patient's file key from every peer: their stored files become unreadable.
@@ -269,10 +280,7 @@ pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &Privat
 /// One version of a record's content, if this peer holds it.
 pub async fn private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<PrivateRecord>> {
     let Some(k) = record_version_key(stub, meta, version)? else { return Ok(None) };
-    match stub.get_private_data(COLLECTION, &k).await? {
-        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
-        None => Ok(None),
-    }
+    get_private_json(stub, &k).await
 }
 
 /// Every record of a patient (metadata), for erasure and audit.
@@ -302,9 +310,9 @@ pub async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<Prescri
     get_json(stub, &key(stub, PRESCRIPTION, &[record_id])?).await
 }
 
-/// Writes a prescription's public status.
-pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus, home_msp: &str) -> Result<()> {
-    put_guarded(stub, &key(stub, PRESCRIPTION, &[&status.record_id])?, status, home_msp).await
+/// Writes a prescription's public status, guarded by the patient's home hospital.
+pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus) -> Result<()> {
+    put_guarded(stub, &key(stub, PRESCRIPTION, &[&status.record_id])?, status, &status.home_msp).await
 }
 
 const SEARCH: &str = "ehr.search";
@@ -315,10 +323,7 @@ fn search_key(stub: &Stub, patient: &PatientId) -> Result<String> {
 
 /// A patient's search document, if this peer holds it.
 pub async fn search_doc(stub: &Stub, patient: &PatientId) -> Result<Option<SearchDoc>> {
-    match stub.get_private_data(COLLECTION, &search_key(stub, patient)?).await? {
-        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
-        None => Ok(None),
-    }
+    get_private_json(stub, &search_key(stub, patient)?).await
 }
 
 /// Writes a patient's search document.
@@ -348,7 +353,7 @@ pub async fn standing(stub: &Stub, person: &Person) -> Result<Option<Standing>> 
 pub async fn put_standing(stub: &Stub, standing: &Standing) -> Result<()> {
     let k = key(stub, STANDING, &[&standing.person.msp, &standing.person.id])?;
     put_json(stub, &k, standing).await?;
-    Ok(stub.set_state_validation_parameter(&k, &org_policy(&[&standing.person.msp])).await?)
+    ensure_policy(stub, false, &k, &org_policy(&[&standing.person.msp])).await
 }
 
 /// Every committed version of a patient's public record, newest first.

@@ -325,11 +325,8 @@ impl Encryption {
         Self { key, id: hex::encode(&h.finalize()[..8]) }
     }
 
-    fn cipher(&self, nonce: &[u8]) -> Result<XChaCha20, FilesError> {
-        XChaCha20::new_from_slices(&self.key, nonce).map_err(|_| FilesError::NotEncrypted {
-            location: String::new(),
-            reason: "the nonce is not 24 bytes".to_owned(),
-        })
+    fn cipher(&self, nonce: [u8; 24]) -> XChaCha20 {
+        XChaCha20::new(&self.key.into(), &nonce.into())
     }
 }
 
@@ -363,7 +360,9 @@ impl<'a> Decryptor<'a> {
                         reason: "it does not start with the EHRX1 header".to_owned(),
                     });
                 }
-                self.cipher = Some(self.encryption.cipher(&self.header[8..])?);
+                let mut nonce = [0u8; 24];
+                nonce.copy_from_slice(&self.header[8..]);
+                self.cipher = Some(self.encryption.cipher(nonce));
             }
             if let Some(cipher) = self.cipher.as_mut()
                 && !rest.is_empty()
@@ -589,7 +588,7 @@ impl FileStore {
                 let mut header = ENCRYPTED_MAGIC.to_vec();
                 header.extend_from_slice(&nonce);
                 parts.put(Bytes::from(header));
-                Some(encryption.cipher(&nonce)?)
+                Some(encryption.cipher(nonce))
             }
             None => None,
         };
