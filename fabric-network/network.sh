@@ -397,10 +397,11 @@ YAML
 # Once a key about a patient exists, the chaincode sets a key-level policy on
 # it naming the patient's home hospital, so changes to that patient's data need
 # the home hospital's peer and cannot be pushed through by the other
-# organisations (as the former OutOf(2, all three) allowed). patientData has
-# no collection-level policy (chaincode/ehr/collections_config.json): one would
-# override the key-level policies for private writes, and without one Fabric
-# falls back to this policy for new private keys.
+# organisations (as the former OutOf(2, all three) allowed). Neither
+# collection (patientData, auditData: chaincode/ehr/collections_config.json)
+# has a collection-level policy: one would override the key-level policies for
+# private writes, and without one Fabric falls back to this policy for new
+# private keys.
 EHR_POLICY="AND('HospitalAMSP.peer','HospitalBMSP.peer')"
 # conformance: the test chaincode of tests/conformance, which has no key-level
 # policies and whose tests endorse with any two organisations: 2 of the 3.
@@ -484,6 +485,7 @@ deploy_chaincode() {
     say "   committed $name sequence $sequence on channel $CHANNEL (endorsement policy $CC_POLICY)"
     wait_endorsable "$name"
     write_roles_registry "$name"
+    write_channel_secret "$name"
     phase_done
 }
 
@@ -542,6 +544,28 @@ write_roles_registry() {
     [[ "$(canonical_registry <<<"$have" 2>/dev/null)" == "$want" ]] \
         || fail "after SetRoleRegistry the ledger's roles registry is $have, not the contents of $rel"
     say "   roles registry written from $rel: $(jq -r '[.organisations[] | "\(.msp) \(.kind) (\(.roles | join(", ")))"] | join("; ")' "$file")"
+}
+
+# write_channel_secret NAME: sets, once, the secret that chaincode NAME keys its
+# pseudonymous private-data keys and salts with (SetChannelSecret, 32 random
+# bytes as transient data, never an argument). A second deploy finds it set.
+write_channel_secret() {
+    local name="$1" secret transient out peers=()
+    [[ -n "$CC_ROLES_REGISTRY" ]] || return 0
+    secret="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+    [[ ${#secret} == 64 ]] || fail "could not draw 32 random bytes from /dev/urandom"
+    transient="$(jq -c -n --arg s "$(printf %s "$secret" | base64 -w0)" '{channelSecret: $s}')"
+    mapfile -t peers < <(peer_targets "${ORGS[@]}")
+    # shellcheck disable=SC2046
+    if out="$(peer_env hospitala && peer chaincode invoke $(orderer_args) -C "$CHANNEL" -n "$name" "${peers[@]}" \
+        --waitForEvent -c '{"Args":["SetChannelSecret"]}' --transient "$transient" 2>&1)"; then
+        say "   channel secret set (SetChannelSecret as Admin@$(org_domain hospitala)); it never changes"
+    elif grep -q "already set" <<<"$out"; then
+        say "   the channel secret is already set; kept"
+    else
+        printf '%s\n' "$out" >&2
+        fail "SetChannelSecret failed (output above); without it nothing about patients can be written"
+    fi
 }
 
 # wait_endorsable NAME: waits until every peer's discovery service knows a peer

@@ -2,7 +2,7 @@
 //
 //   node gateway.mjs evaluate|submit --org hospitala --user doctor1 --chaincode ehr
 //                    [--endorsing-orgs A,B] [--transient KEY=VALUE]...
-//                    [--seal | --seal-key-hex HEX | --seal-raw BASE64] -- FN [ARG...]
+//                    [--seal | --seal-key-hex HEX | --seal-raw BASE64] [--args-as-given] -- FN [ARG...]
 //
 // Prints one JSON line: {"ok":true,"result":"<utf-8 result>","txId":"..."} or
 // {"ok":false,"error":"...","details":[...]} (exit code 1); a transaction that
@@ -15,6 +15,13 @@
 // {"ok":true,"result":"<plaintext>","sealed":{...as received},"txId":"..."};
 // --seal-key-hex sends the given 32-byte public key and --seal-raw the given bytes
 // as `sealTo`, without decrypting (the result is printed as received).
+//
+// Functions that take their parameters as transient data (the contract's
+// metadata tags them TRANSIENT) are submitted as a client of the contract
+// must: ARGs go into the transient map under the parameters' names, none as
+// arguments, and the answer is sealed (as with --seal unless another seal
+// option is given). --args-as-given sends ARGs as plain arguments instead, to
+// show that the contract refuses them.
 import { readFileSync, readdirSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import path from 'node:path';
@@ -39,6 +46,7 @@ function parse(argv) {
     const a = rest[i];
     if (a === '--') { i++; break; }
     if (a === '--seal') { sealWith('decrypt'); continue; }
+    if (a === '--args-as-given') { opts.argsAsGiven = true; continue; }
     const v = rest[++i];
     if (v === undefined) throw new Error(`${a} needs a value`);
     if (a === '--org') opts.org = v;
@@ -98,13 +106,24 @@ function failure(message, fields) {
   return Object.assign(new Error(message), { fields });
 }
 
+// The parameter names of a function that takes them as transient data, from
+// the contract metadata; null for a function that takes arguments, and for a
+// chaincode without contract metadata (the conformance chaincode).
+async function transientParameters(contract, fn) {
+  let md;
+  try {
+    md = JSON.parse(Buffer.from(await contract.evaluateTransaction('org.hyperledger.fabric:GetMetadata')).toString('utf8'));
+  } catch (err) {
+    if (String(err.details?.[0]?.message ?? err.message).includes('unknown function')) return null;
+    throw err;
+  }
+  const txs = Object.values(md.contracts ?? {}).flatMap((c) => c.transactions ?? []);
+  const tx = txs.find((t) => t.name === fn);
+  return tx && (tx.tag ?? []).includes('TRANSIENT') ? tx.parameters.map((p) => p.name) : null;
+}
+
 async function main() {
   const opts = parse(process.argv.slice(2));
-  // Loaded only when needed, so that calls without --seal do not depend on the @hpke packages.
-  const seal = opts.seal?.kind === 'decrypt' ? await import('./seal.mjs') : null;
-  const recipient = seal ? await seal.newRecipient() : null;
-  if (recipient) opts.transient.sealTo = recipient.publicKey;
-  else if (opts.seal) opts.transient.sealTo = opts.seal.bytes;
   if (!msps[opts.org]) throw new Error(`unknown org ${opts.org}`);
   const port = ports()[`${opts.org.toUpperCase()}_PEER_PORT`];
   const tlsRoot = readFileSync(path.join(state, 'crypto/peerOrganizations', `${opts.org}.ehr`, 'tlsca', `tlsca.${opts.org}.ehr-cert.pem`));
@@ -115,7 +134,21 @@ async function main() {
     commitStatusOptions: () => ({ deadline: Date.now() + 60000 }) });
   try {
     const contract = gateway.getNetwork(opts.channel).getContract(opts.chaincode);
-    const [fn, ...args] = opts.args;
+    let [fn, ...args] = opts.args;
+    if (opts.mode === 'submit' && !opts.argsAsGiven) {
+      const names = await transientParameters(contract, fn);
+      if (names) {
+        if (args.length > names.length) throw new Error(`${fn} takes ${names.length} parameter(s) (${names.join(', ')}), got ${args.length}`);
+        args.forEach((v, i) => { opts.transient[names[i]] = Buffer.from(v, 'utf8'); });
+        args = [];
+        if (!opts.seal) opts.seal = { kind: 'decrypt' };
+      }
+    }
+    // Loaded only when needed, so that calls without sealing do not depend on the @hpke packages.
+    const seal = opts.seal?.kind === 'decrypt' ? await import('./seal.mjs') : null;
+    const recipient = seal ? await seal.newRecipient() : null;
+    if (recipient) opts.transient.sealTo = recipient.publicKey;
+    else if (opts.seal) opts.transient.sealTo = opts.seal.bytes;
     const request = { arguments: args };
     if (opts.endorsingOrgs.length) request.endorsingOrganizations = opts.endorsingOrgs;
     if (Object.keys(opts.transient).length) request.transientData = opts.transient;

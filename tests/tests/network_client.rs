@@ -26,7 +26,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use ehr_chaincode::events::SealedNotices;
 use ehr_chaincode::model::{PatientDetails, PatientId};
+use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
 use ehr_chaincode::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
 use ehr_client::EhrClient;
 use ehr_tests::network::{Network, gateway_raw, gateway_with};
@@ -213,23 +215,39 @@ async fn library() {
         2
     };
 
-    // Transient data with named endorsing organisations (the collection's members).
-    let registered = contract
+    // Transient data with named endorsing organisations (the collection's
+    // members). The patient id goes as transient data too, and the answer
+    // comes sealed to a one-time key: a block must not name whom a doctor reached.
+    let key = OpeningKey::from_random_bytes([1; 32]);
+    let proposal = contract
         .call("RegisterPatient")
-        .arg(id.as_str())
+        .transient("patientId", id.as_str())
         .transient(TRANSIENT_PATIENT, serde_json::to_vec(&details("Lib Patient")).unwrap())
         .transient(TRANSIENT_SALT, SALT.as_bytes().to_vec())
         .transient(TRANSIENT_FILE_KEY, "f3".repeat(32).into_bytes())
+        .transient(TRANSIENT_SEAL_TO, key.public_bytes())
         .endorsing_organizations(["HospitalAMSP", "HospitalBMSP"])
-        .submit()
-        .await
-        .expect("register with transient data");
-    let registered: Value = serde_json::from_slice(&registered).unwrap();
+        .build()
+        .unwrap();
+    let tx_id = proposal.transaction_id().to_owned();
+    let submitted = proposal.endorse().await.unwrap().submit().await.expect("register with transient data");
+    submitted.commit().status().await.unwrap().ensure_committed().unwrap();
+    assert!(!String::from_utf8_lossy(submitted.result()).contains("P-LIB-1"), "the answer is sealed");
+    let sealed: Sealed = serde_json::from_slice(submitted.result()).unwrap();
+    let registered: Value = key.open(&tx_id, &sealed).unwrap();
     assert_eq!(registered["id"], "P-LIB-1");
 
     // Asynchronous submit: the result is known before the commit.
-    let submitted = contract.call("OpenAccess").args(["P-LIB-1", "treatment"]).submit_async().await.unwrap();
-    let entry: Value = serde_json::from_slice(submitted.result()).unwrap();
+    let proposal = contract
+        .call("OpenAccess")
+        .transient("patientId", "P-LIB-1")
+        .transient("purpose", "treatment")
+        .transient(TRANSIENT_SEAL_TO, key.public_bytes())
+        .build()
+        .unwrap();
+    let tx_id = proposal.transaction_id().to_owned();
+    let submitted = proposal.endorse().await.unwrap().submit().await.unwrap();
+    let entry: Value = key.open(&tx_id, &serde_json::from_slice(submitted.result()).unwrap()).unwrap();
     assert_eq!(entry["granted"], true);
     let status = submitted.commit().status().await.unwrap().ensure_committed().unwrap();
     assert!(status.block_number > start_block);
@@ -244,8 +262,15 @@ async fn library() {
     let (identity, signer) = user("hospitala", "doctor1");
     let offline =
         Gateway::builder("127.0.0.1:7051").tls_root(tls_root("hospitala")).identity(identity).connect().await.unwrap();
-    let unsigned =
-        offline.network("ehr").contract("ehr").call("OpenAccess").args(["P-LIB-1", "administration"]).build().unwrap();
+    let unsigned = offline
+        .network("ehr")
+        .contract("ehr")
+        .call("OpenAccess")
+        .transient("patientId", "P-LIB-1")
+        .transient("purpose", "administration")
+        .transient(TRANSIENT_SEAL_TO, key.public_bytes())
+        .build()
+        .unwrap();
     assert!(matches!(unsigned.evaluate().await, Err(GatewayError::NoSigner(_))));
     let proposal =
         Proposal::with_signature(&offline, &unsigned.bytes(), signer.sign_digest(&unsigned.digest()).unwrap()).unwrap();
@@ -267,7 +292,8 @@ async fn library() {
         .network("ehr")
         .contract("ehr")
         .call("UpdatePatient")
-        .arg("P-LIB-1")
+        .transient("patientId", "P-LIB-1")
+        .transient(TRANSIENT_SEAL_TO, key.public_bytes())
         .transient(TRANSIENT_PATIENT, serde_json::to_vec(&details("X")).unwrap())
         .transient(TRANSIENT_SALT, SALT.as_bytes().to_vec())
         .submit()
@@ -291,8 +317,16 @@ async fn library() {
     // Time limits and cancellation.
     let late = contract.call("ListConsents").arg("P-LIB-1").timeout(Duration::from_micros(1)).evaluate().await;
     assert!(matches!(late, Err(GatewayError::Timeout { .. })), "{late:?}");
-    let cancelled =
-        tokio::time::timeout(Duration::from_millis(5), contract.submit("OpenAccess", &["P-LIB-1", "treatment"])).await;
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(5),
+        contract
+            .call("OpenAccess")
+            .transient("patientId", "P-LIB-1")
+            .transient("purpose", "treatment")
+            .transient(TRANSIENT_SEAL_TO, key.public_bytes())
+            .submit(),
+    )
+    .await;
     assert!(cancelled.is_err(), "the submit was cancelled by dropping it");
     assert!(
         contract.evaluate("ListConsents", &["P-LIB-1"]).await.is_ok(),
@@ -306,7 +340,8 @@ async fn library() {
         async move {
             contract
                 .call("UpdatePatient")
-                .arg("P-LIB-1")
+                .transient("patientId", "P-LIB-1")
+                .transient(TRANSIENT_SEAL_TO, OpeningKey::from_random_bytes([2; 32]).public_bytes())
                 .transient(TRANSIENT_PATIENT, serde_json::to_vec(&details(&name)).unwrap())
                 .transient(TRANSIENT_SALT, SALT.as_bytes().to_vec())
                 .submit()
@@ -324,12 +359,17 @@ async fn library() {
     assert!(retried.iter().all(Result::is_ok), "with the retry helper every update commits: {retried:?}");
 
     // Chaincode events: replay from a block, then resume from a checkpoint.
+    // Their notices are sealed: the regulator opens them with its organisation's key.
+    let regulator = connect("regulator", "regulator1").await;
+    let notices = EhrClient::new(regulator.network("ehr").contract("ehr")).notification_key().await.unwrap();
     let mut all = network.chaincode_events("ehr", Start::Block(start_block)).await.unwrap();
     let mut mine = Vec::new();
     while mine.len() < 3 {
         let event = tokio::time::timeout(Duration::from_secs(30), all.next()).await.unwrap().unwrap().unwrap();
-        let note: Value = serde_json::from_slice(&event.payload).unwrap();
-        if note["patientId"] == "P-LIB-1" {
+        assert!(!String::from_utf8_lossy(&event.payload).contains("P-LIB-1"), "an event names the patient");
+        let sealed: SealedNotices = serde_json::from_slice(&event.payload).unwrap();
+        let note: Option<Value> = sealed.notices.iter().find_map(|n| notices.open(&event.transaction_id, n).ok());
+        if note.is_some_and(|n| n["patientId"] == "P-LIB-1") {
             mine.push(event);
         }
     }
@@ -632,11 +672,12 @@ fn stored_objects(store: &Path, sha256: &str) -> Vec<PathBuf> {
     found
 }
 
-/// Starts `ehr notifications --follow` for P-CLI-1 and collects its lines.
+/// Starts `ehr notifications --follow` for P-CLI-1 as the regulator (events
+/// are sealed to the patient and the regulators) and collects its lines.
 fn start_listener(cli: &Cli, checkpoint: &Path) -> (Child, mpsc::Receiver<Value>) {
     let mut child = cli
         .command(
-            "doctor1@hospitala",
+            "regulator1@regulator",
             &[
                 "--json",
                 "notifications",

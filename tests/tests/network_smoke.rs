@@ -134,7 +134,9 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
         for entry in std::fs::read_dir(&dir).expect("the peer has block files").filter_map(Result::ok) {
             let bytes = std::fs::read(entry.path()).expect("block file readable");
             let text = String::from_utf8_lossy(&bytes);
-            assert!(text.contains("P-0001"), "the opaque id is on the ledger");
+            // Arguments are transient, answers and events sealed, keys pseudonyms:
+            // not even the patient's id is in a block in the clear.
+            assert!(!text.contains("P-0001"), "the patient id is readable in {}", entry.path().display());
             assert!(!text.contains(name) && !text.contains(story), "patient data found in {}", entry.path().display());
             block_files += 1;
         }
@@ -276,6 +278,9 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     assert!(!repo_root().join("fabric-network/state").exists(), "state folder left after down");
 }
 
+/// A patient who never submits a transaction: their id may not appear in any block file.
+const QUIET_PATIENT: &str = "P-QUIET-7";
+
 /// Patient data of the trust phase: none of it may ever appear in a block file.
 const TRUST_NAME: &str = "Quentin Trustfall-Abara";
 const TRUST_CONTACT: &str = "+1 555 0199 trustfall";
@@ -411,6 +416,50 @@ fn trust_across_organisations(network: &Network) {
     );
     assert_eq!(alone["codeName"], "ENDORSEMENT_POLICY_FAILURE", "{alone}");
 
+    // A patient who never acts themselves: doctors register them, write,
+    // open access and read; no block names them, nor says who reached them
+    // or why, nor what kind of record they have (events and answers are sealed,
+    // arguments travel as transient data, keys are pseudonyms).
+    let quiet = format!(r#"patient={{"name":"{TRUST_NAME}","birthDate":"1966-04-12","sex":"male"}}"#);
+    gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &quiet, "--transient", &salt, "--transient", &file_key],
+        &["RegisterPatient", QUIET_PATIENT],
+    );
+    gateway_with(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--transient", &note, "--transient", &salt],
+        &["AddRecord", QUIET_PATIENT],
+    );
+    let opened = gateway("submit", "hospitala", "doctor1", "ehr", &["OpenAccess", QUIET_PATIENT, "second-opinion"]);
+    assert!(opened["result"].as_str().is_some_and(|r| r.contains(r#""granted":true"#)), "{opened}");
+    assert!(!opened["sealed"].to_string().contains(QUIET_PATIENT), "{opened}");
+    let quiet_tx = opened["txId"].as_str().expect("txId").to_owned();
+    let quiet_tx = quiet_tx.as_str();
+    let read = gateway_with("evaluate", "hospitala", "doctor1", "ehr", &["--seal"], &["ReadPatient", QUIET_PATIENT]);
+    assert!(read["result"].as_str().is_some_and(|r| r.contains(TRUST_NAME)), "{read}");
+    // A client that puts the patient id into the arguments is refused before anything is written.
+    let leaky = gateway_raw(
+        "submit",
+        "hospitala",
+        "doctor1",
+        "ehr",
+        &["--args-as-given"],
+        &["OpenAccess", QUIET_PATIENT, "treatment"],
+    );
+    assert!(leaky.to_string().contains("as transient data"), "{leaky}");
+    // The regulator still sees the whole story.
+    let trail = gateway("evaluate", "regulator", "regulator1", "ehr", &["AuditTrail", QUIET_PATIENT]);
+    for action in ["patientRegistered", "recordAdded", "accessOpened"] {
+        assert!(trail["result"].as_str().is_some_and(|r| r.contains(action)), "{action}: {trail}");
+    }
+
     // After every read above (submitted ones included), no block file of any
     // peer or orderer holds this patient's data.
     let state = repo_root().join("fabric-network/state");
@@ -426,7 +475,11 @@ fn trust_across_organisations(network: &Network) {
                 for secret in [TRUST_NAME, TRUST_CONTACT, TRUST_DIAGNOSIS, TRUST_NOTE, "trustfall"] {
                     assert!(!text.contains(secret), "{secret:?} found in {}", path.display());
                 }
-                assert!(text.contains("P-T1"), "{} was written after the phase started", path.display());
+                // Who reached whom, why, and what kind of records: not in any block either.
+                for relation in [QUIET_PATIENT, "second-opinion", "clinicalNote", "accessDenied", "consentGranted"] {
+                    assert!(!text.contains(relation), "{relation:?} found in {}", path.display());
+                }
+                assert!(text.contains(quiet_tx), "{} was written before the phase ended", path.display());
                 scanned += 1;
             }
         }

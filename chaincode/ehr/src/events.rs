@@ -1,22 +1,39 @@
-//! Notifications: one chaincode event per transaction, never patient data.
+//! Notifications: one chaincode event per transaction, readable only by the
+//! patient concerned and the regulators.
+//!
+//! An event is in the block for every channel member to read, so its payload
+//! carries only [`SealedNotices`]: the [`Notification`] sealed (as answers are,
+//! see `seal`) once to the patient's notification key and once to each
+//! regulator organisation's. A notification key is an X25519 key pair derived
+//! from a seed that only members' peers can compute (`store::notification_seed`);
+//! `NotificationKey` hands the seed, sealed, to the patient (their own) or to a
+//! regulator (their organisation's). A listener tries each notice with its key
+//! and skips events that hold none for it: which patient an event concerns,
+//! and who acted, stay unreadable to everyone else.
 
 use fabric_shim::Stub;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::model::{PatientId, Person};
+use crate::model::{Caller, PatientId, PatientRecord, Person, Role};
+use crate::patients::forbidden;
+use crate::registry::OrgKind;
+use crate::seal::{OpeningKey, SealTo, Sealed};
+use crate::store;
 
-/// The name of every EHR event; listeners filter on the payload's `action`.
+/// The name of every EHR event; listeners open its notices with their key.
 pub const EVENT_NAME: &str = "ehr";
 
-/// What a patient's client is told.
+/// What a patient's client, and a regulator's, is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
     /// The patient concerned.
     pub patient_id: PatientId,
-    /// What happened: `registered`, `updated`, `accessed`, `accessDenied`, `consentGranted`, `consentRevoked`.
+    /// What happened: `registered`, `updated`, `accessed`, `accessDenied`,
+    /// `consentGranted`, `consentRevoked`, `recordAdded`, `recordUpdated`,
+    /// `recordDeleted`, `erased`.
     pub action: String,
     /// Who did it.
     pub actor: Person,
@@ -26,26 +43,91 @@ pub struct Notification {
     pub tx_id: String,
 }
 
-/// Sets this transaction's event.
-pub fn notify(stub: &Stub, patient_id: &PatientId, action: &str, actor: &Person) -> Result<()> {
-    let n = Notification {
-        patient_id: patient_id.clone(),
-        action: action.to_owned(),
-        actor: actor.clone(),
-        record_id: None,
-        tx_id: stub.tx_id().to_owned(),
-    };
-    Ok(stub.set_event(EVENT_NAME, serde_json::to_vec(&n)?)?)
+/// An event's payload: the notification sealed once per recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SealedNotices {
+    /// One sealed copy per recipient, in no telling order (the patient's first,
+    /// then the regulators' by MSP id); open each with [`OpeningKey::open`] and
+    /// the event's transaction id.
+    pub notices: Vec<Sealed>,
 }
 
-/// Sets this transaction's event for a change to one record.
-pub fn notify_record(stub: &Stub, patient_id: &PatientId, action: &str, actor: &Person, record_id: &str) -> Result<()> {
+/// The seed of a notification key, as `NotificationKey` answers it (sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationKeySeed {
+    /// Whose notices it opens: `patient:<id>` or `org:<msp>`.
+    pub recipient: String,
+    /// 32 bytes as hex: derive the key with [`OpeningKey::from_random_bytes`].
+    pub seed: String,
+}
+
+fn patient_recipient(id: &PatientId) -> String {
+    format!("patient:{id}")
+}
+
+fn org_recipient(msp: &str) -> String {
+    format!("org:{msp}")
+}
+
+async fn recipient_key(stub: &Stub, recipient: &str) -> Result<SealTo> {
+    let key = OpeningKey::from_random_bytes(store::notification_seed(stub, recipient).await?);
+    SealTo::from_bytes(&key.public_bytes())
+}
+
+/// Sets this transaction's event: `action` on `patient` by `actor`.
+pub(crate) async fn notify(
+    stub: &Stub,
+    patient: &PatientRecord,
+    action: &str,
+    actor: &Person,
+    record_id: Option<&str>,
+) -> Result<()> {
     let n = Notification {
-        patient_id: patient_id.clone(),
+        patient_id: patient.id.clone(),
         action: action.to_owned(),
         actor: actor.clone(),
-        record_id: Some(record_id.to_owned()),
+        record_id: record_id.map(str::to_owned),
         tx_id: stub.tx_id().to_owned(),
     };
-    Ok(stub.set_event(EVENT_NAME, serde_json::to_vec(&n)?)?)
+    let mut recipients = vec![patient_recipient(&patient.id)];
+    if let Some(registry) = store::role_registry(stub).await? {
+        recipients.extend(
+            registry.organisations.iter().filter(|o| o.kind == OrgKind::Regulator).map(|o| org_recipient(&o.msp)),
+        );
+    }
+    let secret = store::seal_secret(stub).await?;
+    let mut notices = Vec::with_capacity(recipients.len());
+    for r in &recipients {
+        notices.push(recipient_key(stub, r).await?.seal(stub, &secret, &n)?);
+    }
+    Ok(stub.set_event(EVENT_NAME, serde_json::to_vec(&SealedNotices { notices })?)?)
+}
+
+/// The caller's notification key seed, sealed: a patient gets their own, a
+/// regulator their organisation's; nobody else has one.
+pub(crate) async fn notification_key(stub: Stub, (): ()) -> Result<Sealed> {
+    let caller = Caller::load(&stub).await?;
+    let seal_to = SealTo::from_transient(&stub)?;
+    let recipient = match caller.role {
+        Role::Patient => {
+            let id = caller.patient_id.as_deref().unwrap_or_default();
+            let id = PatientId::parse(id)?;
+            let record = store::patient(&stub, &id).await?.filter(|r| caller.is_patient(r));
+            if record.is_none() {
+                return Err(forbidden("reading the notification key of", &id));
+            }
+            patient_recipient(&id)
+        }
+        Role::Regulator => org_recipient(&caller.person.msp),
+        _ => {
+            return Err(crate::EhrError::Forbidden(
+                "only patients and regulators receive notifications; others read what they are allowed to through the contract's functions".into(),
+            ));
+        }
+    };
+    let seed = store::notification_seed(&stub, &recipient).await?;
+    let secret = store::seal_secret(&stub).await?;
+    seal_to.seal(&stub, &secret, &NotificationKeySeed { recipient, seed: hex::encode(seed) })
 }

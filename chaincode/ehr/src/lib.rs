@@ -3,15 +3,21 @@
 //! # Layout
 //! - `model`: ids, roles, the caller (read only from the certificate), stored shapes.
 //! - `registry`: which organisation may assert which role (on the ledger).
-//! - `store`: the key layout, key-level endorsement, the one place that reads and writes the ledger.
-//! - `seal`: patient data leaves only encrypted to the caller's one-time key.
+//! - `store`: the key layout (everything about patients in two private
+//!   collections, under pseudonymous keys), key-level endorsement, the one
+//!   place that reads and writes the ledger.
+//! - `seal`: patient data, and answers that say who reached whom, leave only
+//!   encrypted to the caller's one-time key.
 //! - `patients`: patients, attending doctors, consent, audited access.
 //! - `records`: medical records, prescriptions, erasure, the audit trail,
 //!   version histories and record search by kind, date and code.
 //! - `search`: finding patients by name parts, id part, birth year, diagnosis code.
 //! - `admin`: organisation admins suspend and reinstate their identities.
-//! - `events`: one notification per transaction, never patient data.
+//! - `events`: one notification per transaction, sealed to the patient and the regulators.
 //! - `error`: caller mistakes (400/403/404/409) versus internal failures (500).
+//!
+//! Functions that write take their arguments from transient data
+//! (`submit_transient`): a block must not name the patient a doctor reached.
 //!
 //! The contract sees [`fabric_shim::Stub`] and its own types, never gRPC or
 //! protobuf. It writes only what the transaction timestamp says, never the
@@ -97,27 +103,29 @@ pub fn router_with(settings: Settings) -> std::result::Result<Router, fabric_shi
         })
         .submit("SetRoleRegistry", &["registry"], registry::set_role_registry)
         .evaluate("RoleRegistry", &[], registry::role_registry)
-        .submit("RegisterPatient", &["patientId"], patients::register)
-        .submit("UpdatePatient", &["patientId"], patients::update)
-        .submit("AddAttendingDoctor", &["patientId", "doctor"], patients::add_attending)
-        .submit("RemoveAttendingDoctor", &["patientId", "doctor"], patients::remove_attending)
-        .submit("OpenAccess", &["patientId", "purpose"], patients::open_access)
+        .submit("SetChannelSecret", &[], registry::set_channel_secret)
+        .evaluate("NotificationKey", &[], events::notification_key)
+        .submit_transient("RegisterPatient", &["patientId"], patients::register)
+        .submit_transient("UpdatePatient", &["patientId"], patients::update)
+        .submit_transient("AddAttendingDoctor", &["patientId", "doctor"], patients::add_attending)
+        .submit_transient("RemoveAttendingDoctor", &["patientId", "doctor"], patients::remove_attending)
+        .submit_transient("OpenAccess", &["patientId", "purpose"], patients::open_access)
         .evaluate("ReadPatient", &["patientId"], patients::read)
         .evaluate("VerifyPatient", &["patientId", "version"], patients::verify)
-        .submit("GrantConsent", &["patientId", "grantee", "scope", "expiresAt"], patients::grant_consent)
-        .submit("RevokeConsent", &["patientId", "grantee"], patients::revoke_consent)
+        .submit_transient("GrantConsent", &["patientId", "grantee", "scope", "expiresAt"], patients::grant_consent)
+        .submit_transient("RevokeConsent", &["patientId", "grantee"], patients::revoke_consent)
         .evaluate("ListConsents", &["patientId"], patients::list_consents)
         .evaluate("AccessLog", &["patientId", "query", "pageSize", "bookmark"], patients::access_log)
-        .submit("AddRecord", &["patientId"], records::add)
-        .submit("UpdateRecord", &["patientId", "recordId"], records::update)
-        .submit("DeleteRecord", &["patientId", "recordId", "reason"], records::delete)
+        .submit_transient("AddRecord", &["patientId"], records::add)
+        .submit_transient("UpdateRecord", &["patientId", "recordId"], records::update)
+        .submit_transient("DeleteRecord", &["patientId", "recordId", "reason"], records::delete)
         .evaluate("ReadRecord", &["patientId", "recordId"], records::read)
         .evaluate("FileKey", &["patientId"], records::file_key)
         .evaluate("VerifyRecord", &["patientId", "recordId", "version"], records::verify)
         .evaluate("ListRecords", &["patientId", "kind", "pageSize", "bookmark"], records::list)
         .evaluate("VerifyPrescription", &["recordId", "hash"], records::verify_prescription)
-        .submit("DispensePrescription", &["recordId", "hash"], records::dispense)
-        .submit("RequestErasure", &["patientId"], records::erase)
+        .submit_transient("DispensePrescription", &["recordId", "hash"], records::dispense)
+        .submit_transient("RequestErasure", &["patientId"], records::erase)
         .evaluate("AuditTrail", &["patientId"], records::audit_trail)
         .evaluate("SearchPatients", &["pageSize", "bookmark"], search::search_patients)
         .evaluate("SearchPatientsRich", &["limit"], search::search_patients_rich)

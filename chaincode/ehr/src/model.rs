@@ -282,11 +282,11 @@ impl FileKey {
 pub struct PrivatePatient {
     /// The data.
     pub details: PatientDetails,
-    /// Client-chosen random salt (hex), so that the public hash cannot be confirmed by guessing.
+    /// Client-chosen random salt (hex), so that the kept hash cannot be confirmed by guessing.
     pub salt: String,
 }
 
-/// What public state knows of a patient: ids, hashes and stamps, no patient data.
+/// What the audit collection knows of a patient: ids, hashes and stamps, no patient data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientRecord {
@@ -676,7 +676,7 @@ pub struct Tombstone {
     pub reason: String,
 }
 
-/// What public state knows of a record.
+/// What the audit collection knows of a record (its metadata).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordMeta {

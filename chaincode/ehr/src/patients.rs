@@ -2,10 +2,13 @@
 //!
 //! Patient data arrives only as transient data (`patient`: the details as
 //! JSON, `salt`: 32 random bytes as hex chosen by the client) and is stored
-//! only in the private collection; public state gets the salted hash of each
-//! version. Reading patient data needs an access window that the reader opened
-//! with a submitted `OpenAccess`, which leaves an entry on the ledger whether
-//! it is granted or not.
+//! only in the private collection; the patient's record keeps the salted hash
+//! of each version. Reading patient data needs an access window that the
+//! reader opened with a submitted `OpenAccess`, which leaves an entry on the
+//! ledger whether it is granted or not.
+//!
+//! Functions that write take their arguments as transient data and seal their
+//! answers: a block must not say who reached which patient (see `store`).
 
 use fabric_shim::Stub;
 use schemars::JsonSchema;
@@ -32,7 +35,7 @@ pub const TRANSIENT_FILE_KEY: &str = "fileKey";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientView {
-    /// The public record.
+    /// The patient's record (home, attending doctors, hashes, stamps).
     pub record: PatientRecord,
     /// The current private details.
     pub details: PatientDetails,
@@ -95,7 +98,7 @@ pub(crate) fn is_attending(record: &PatientRecord, caller: &Caller) -> bool {
     caller.role == Role::Doctor && record.attending.contains(&caller.person)
 }
 
-/// The patient's public record; a missing patient is refused exactly like a
+/// The patient's record; a missing patient is refused exactly like a
 /// forbidden one, so that callers cannot probe which ids exist.
 pub(crate) async fn patient_for(stub: &Stub, id: &PatientId, what: &str) -> Result<PatientRecord> {
     store::patient(stub, id).await?.ok_or_else(|| forbidden(what, id))
@@ -122,8 +125,9 @@ async fn require_hospital(stub: &Stub, field: &str, msp: &str) -> Result<()> {
 }
 
 /// A doctor registers a patient and becomes an attending doctor.
-pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
+pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     if caller.role != Role::Doctor {
         return Err(EhrError::Forbidden("only doctors register patients".into()));
     }
@@ -159,13 +163,14 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<PatientR
     let d = &private.details;
     let doc = search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
-    notify(&stub, &id, "registered", &caller.person)?;
-    Ok(record)
+    notify(&stub, &record, "registered", &caller.person, None).await?;
+    reply.seal_answer(&stub, &record).await
 }
 
 /// An attending doctor replaces the patient's details with a new version; old versions stay.
-pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
+pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let record = store::patient(&stub, &id).await?;
     let Some(mut record) = record.filter(|r| is_attending(r, &caller)) else {
         return Err(forbidden("only an attending doctor may update", &id));
@@ -181,15 +186,16 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<PatientRec
     let d = &private.details;
     let doc = search::document(&id, &d.name, &d.birth_date, diagnoses, &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
-    notify(&stub, &id, "updated", &caller.person)?;
-    Ok(record)
+    notify(&stub, &record, "updated", &caller.person, None).await?;
+    reply.seal_answer(&stub, &record).await
 }
 
 /// An attending doctor adds another doctor to the attending doctors. A doctor
 /// of another organisation than the patient's home hospital needs the
 /// patient's live consent (to them or to their organisation) first.
-pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<PatientRecord> {
+pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let record = store::patient(&stub, &id).await?;
     let Some(mut record) = record.filter(|r| is_attending(r, &caller)) else {
         return Err(forbidden("only an attending doctor may change the attending doctors of", &id));
@@ -217,15 +223,16 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
     }
     record.updated = stamp;
     store::put_patient(&stub, &record).await?;
-    notify(&stub, &id, "updated", &caller.person)?;
-    Ok(record)
+    notify(&stub, &record, "updated", &caller.person, None).await?;
+    reply.seal_answer(&stub, &record).await
 }
 
 /// The patient, or an admin of the patient's home organisation, removes an
 /// attending doctor. The last attending doctor stays (someone must be able to
 /// keep the record up to date).
-pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<PatientRecord> {
+pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let mut record = patient_for(&stub, &id, "changing the attending doctors of").await?;
     let home_admin = caller.role == Role::Admin && caller.person.msp == record.home_msp;
     if !caller.is_patient(&record) && !home_admin {
@@ -250,8 +257,8 @@ pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Perso
     record.attending.retain(|d| d != &doctor);
     record.updated = Stamp::now(&stub, &caller)?;
     store::put_patient(&stub, &record).await?;
-    notify(&stub, &id, "updated", &caller.person)?;
-    Ok(record)
+    notify(&stub, &record, "updated", &caller.person, None).await?;
+    reply.seal_answer(&stub, &record).await
 }
 
 /// On what grounds `caller` may reach `record` for `scope` at `now`, if any.
@@ -285,8 +292,9 @@ pub(crate) async fn grounds(
 
 /// Opens a read window on a patient for the caller, leaving an entry on the
 /// ledger; a refusal is recorded too (and answered, not failed, so that it commits).
-pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) -> Result<AccessEntry> {
+pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let purpose = Purpose::parse(&purpose)?;
     let stamp = Stamp::now(&stub, &caller)?;
     let now = stamp.at;
@@ -309,10 +317,10 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     let entry = if entry.granted { AccessEntry { until: Some(now + ACCESS_WINDOW_SECONDS), ..entry } } else { entry };
     // An unknown id gets the same refusal as a forbidden one; with no patient
     // (and no home hospital to guard it) there is nobody to record it for.
-    let Some(record) = record else { return Ok(entry) };
+    let Some(record) = record else { return reply.seal_answer(&stub, &entry).await };
     store::put_access(&stub, &entry, &record.home_msp).await?;
-    notify(&stub, &id, if entry.granted { "accessed" } else { "accessDenied" }, &caller.person)?;
-    Ok(entry)
+    notify(&stub, &record, if entry.granted { "accessed" } else { "accessDenied" }, &caller.person, None).await?;
+    reply.seal_answer(&stub, &entry).await
 }
 
 /// The patient's current data, for a caller whose access window is open,
@@ -376,8 +384,9 @@ pub(crate) fn verification(
 pub(crate) async fn grant_consent(
     stub: Stub,
     (id, grantee, scope, expires_at): (PatientId, Grantee, Scope, Option<i64>),
-) -> Result<Consent> {
+) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let record = patient_for(&stub, &id, "granting access to").await?;
     if !caller.is_patient(&record) {
         return Err(forbidden("only the patient may grant access to", &id));
@@ -393,13 +402,14 @@ pub(crate) async fn grant_consent(
     }
     let consent = Consent { patient_id: id.clone(), grantee, scope, expires_at, granted: stamp, revoked: None };
     store::put_consent(&stub, &consent, &record.home_msp).await?;
-    notify(&stub, &id, "consentGranted", &caller.person)?;
-    Ok(consent)
+    notify(&stub, &record, "consentGranted", &caller.person, None).await?;
+    reply.seal_answer(&stub, &consent).await
 }
 
 /// The patient revokes a consent; it stays on the ledger, marked revoked.
-pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grantee)) -> Result<Consent> {
+pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grantee)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let record = patient_for(&stub, &id, "revoking access to").await?;
     if !caller.is_patient(&record) {
         return Err(forbidden("only the patient may revoke access to", &id));
@@ -411,8 +421,8 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
         .ok_or_else(|| EhrError::NotFound("no active consent for that grantee".into()))?;
     consent.revoked = Some(Stamp::now(&stub, &caller)?);
     store::put_consent(&stub, &consent, &record.home_msp).await?;
-    notify(&stub, &id, "consentRevoked", &caller.person)?;
-    Ok(consent)
+    notify(&stub, &record, "consentRevoked", &caller.person, None).await?;
+    reply.seal_answer(&stub, &consent).await
 }
 
 /// The patient's consents, for the patient and the attending doctors.

@@ -2,10 +2,10 @@
 //!
 //! A record's content (`transient.record`: `{"body": {"kind": ..., ...},
 //! "attachments": [...]}` plus `transient.salt`) lives only in the private
-//! collection, one key per version; public state keeps its kind, stamps,
-//! version hashes and, once deleted, a tombstone. Prescriptions also get a
-//! public status that pharmacists check against the hash of the copy they were
-//! handed, without seeing anything else about the patient.
+//! collection, one key per version; its metadata (kind, stamps, version
+//! hashes and, once deleted, a tombstone) lives in `auditData`. Prescriptions
+//! also get a status that pharmacists check against the hash of the copy they
+//! were handed, without seeing anything else about the patient.
 
 use fabric_shim::Stub;
 use schemars::JsonSchema;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EhrError, Result};
-use crate::events::notify_record;
+use crate::events::notify;
 use crate::model::{
     Attachment, Caller, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody,
     RecordKind, RecordMeta, Role, Scope, Stamp, Tombstone,
@@ -69,7 +69,7 @@ pub struct RecordPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrescriptionCheck {
-    /// The public status.
+    /// The status.
     pub status: PrescriptionStatus,
     /// Whether the hash of the pharmacist's copy equals the ledger's.
     pub matches: bool,
@@ -150,8 +150,9 @@ async fn may_change(
 /// Adds a record to a patient: doctors with write grounds, radiologists
 /// (imaging reports) and lab testers (lab reports) of the patient's hospital or
 /// with organisation consent.
-pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
+pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let patient = patient_for(&stub, &id, "adding records to").await?;
     let private = record_from_transient(&stub)?;
     let stamp = Stamp::now(&stub, &caller)?;
@@ -189,8 +190,8 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<RecordMeta> {
         };
         store::put_prescription(&stub, &status).await?;
     }
-    notify_record(&stub, &id, "recordAdded", &caller.person, &record_id)?;
-    Ok(meta)
+    notify(&stub, &patient, "recordAdded", &caller.person, Some(&record_id)).await?;
+    reply.seal_answer(&stub, &meta).await
 }
 
 async fn live_record(stub: &Stub, id: &PatientId, record_id: &str, what: &str) -> Result<RecordMeta> {
@@ -204,8 +205,9 @@ async fn live_record(stub: &Stub, id: &PatientId, record_id: &str, what: &str) -
 }
 
 /// The record's author or an attending doctor writes a new version of it.
-pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> Result<RecordMeta> {
+pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "updating records of").await?;
     let mut meta = live_record(&stub, &id, &record_id, "updating").await?;
@@ -236,13 +238,14 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
         s.hash = hash;
         store::put_prescription(&stub, s).await?;
     }
-    notify_record(&stub, &id, "recordUpdated", &caller.person, &record_id)?;
-    Ok(meta)
+    notify(&stub, &patient, "recordUpdated", &caller.person, Some(&record_id)).await?;
+    reply.seal_answer(&stub, &meta).await
 }
 
 /// The author or an attending doctor deletes a record: a tombstone, kept in history.
-pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, String, String)) -> Result<RecordMeta> {
+pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, String, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "deleting records of").await?;
     let mut meta = live_record(&stub, &id, &record_id, "deleting").await?;
@@ -264,8 +267,8 @@ pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, Stri
         s.status = PrescriptionState::Revoked;
         store::put_prescription(&stub, &s).await?;
     }
-    notify_record(&stub, &id, "recordDeleted", &caller.person, &record_id)?;
-    Ok(meta)
+    notify(&stub, &patient, "recordDeleted", &caller.person, Some(&record_id)).await?;
+    reply.seal_answer(&stub, &meta).await
 }
 
 /// A record's content, for a reader whose access window is open, sealed to
@@ -382,8 +385,9 @@ fn dispense_code(stub: &Stub) -> Result<String> {
 
 /// A pharmacist dispenses a prescription, once, with the dispensing code from
 /// the patient's slip (transient `dispenseCode`) and the hash of the copy.
-pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<PrescriptionStatus> {
+pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     if caller.role != Role::Pharmacist {
         return Err(EhrError::Forbidden("only pharmacists dispense prescriptions".into()));
     }
@@ -411,13 +415,14 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
     status.status = PrescriptionState::Dispensed;
     status.dispensed = Some(Stamp::now(&stub, &caller)?);
     store::put_prescription(&stub, &status).await?;
-    Ok(status)
+    reply.seal_answer(&stub, &status).await
 }
 
 /// The patient asks for erasure: every private version of their details and
 /// records is purged from every peer; hashes, stamps and audit entries stay.
-pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientRecord> {
+pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let caller = Caller::load(&stub).await?;
+    let reply = SealTo::from_transient(&stub)?;
     let mut patient = patient_for(&stub, &id, "erasing").await?;
     if !caller.is_patient(&patient) {
         return Err(forbidden("only the patient may ask for erasure of", &id));
@@ -448,8 +453,8 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<PatientReco
     store::purge_file_key(&stub, &patient).await?;
     patient.erased = Some(stamp);
     store::put_patient(&stub, &patient).await?;
-    crate::events::notify(&stub, &id, "erased", &caller.person)?;
-    Ok(patient)
+    notify(&stub, &patient, "erased", &caller.person, None).await?;
+    reply.seal_answer(&stub, &patient).await
 }
 
 /// Who did what, when, under which grounds: for regulators and the patient; no patient data.
@@ -509,7 +514,7 @@ pub struct Version<M, C> {
     pub tx_id: String,
     /// Its timestamp (Unix seconds).
     pub at: i64,
-    /// The public metadata as it was (who changed it is in its stamps).
+    /// The metadata as it was (who changed it is in its stamps).
     pub meta: M,
     /// What the content looked like then: only for readers with an open window, while not erased.
     pub content: Option<C>,
@@ -544,7 +549,6 @@ pub(crate) async fn patient_history(stub: Stub, (id,): (PatientId,)) -> Result<S
     let mut out: PatientHistory = Vec::new();
     let mut secret = Vec::new();
     for (tx_id, at, meta) in store::patient_history(&stub, &id).await? {
-        let Some(meta) = meta else { continue };
         let private = if content { store::private(&stub, &meta, meta.version).await? } else { None };
         if let Some(p) = &private {
             secret.extend(salt_bytes(&p.salt)?);
@@ -565,7 +569,6 @@ pub(crate) async fn record_history(stub: Stub, (id, record_id): (PatientId, Stri
     let mut out: RecordHistory = Vec::new();
     let mut secret = Vec::new();
     for (tx_id, at, meta) in store::record_history(&stub, &id, &record_id).await? {
-        let Some(meta) = meta else { continue };
         let private = if content { store::private_record(&stub, &meta, meta.version).await? } else { None };
         if let Some(p) = &private {
             secret.extend(salt_bytes(&p.salt)?);
@@ -641,15 +644,20 @@ async fn find_records(
     let mut secret = Vec::new();
     let mut records = Vec::new();
     let mut next = String::new();
-    for (k, at, rid) in store::record_index(stub, id, query.kind.map(RecordKind::as_str)).await? {
-        let position = format!("{k}|{at:012}|{rid}");
-        if !bookmark.is_empty() && position.as_str() <= bookmark {
+    let position = |m: &RecordMeta| format!("{}|{:012}|{}", m.kind.as_str(), m.created.at, m.id);
+    let mut all = store::records(stub, id).await?;
+    all.sort_by_key(position);
+    for meta in all {
+        if meta.deleted.is_some() || query.kind.is_some_and(|k| k != meta.kind) {
             continue;
         }
+        if !bookmark.is_empty() && position(&meta).as_str() <= bookmark {
+            continue;
+        }
+        let at = meta.created.at;
         if query.from.is_some_and(|f| at < f) || query.to.is_some_and(|t| at >= t) {
             continue;
         }
-        let Some(meta) = store::record(stub, id, &rid).await?.filter(|m| m.deleted.is_none()) else { continue };
         if let Some(p) = &prefix {
             let (code, salt) = match store::private_record(stub, &meta, meta.version).await? {
                 Some(PrivateRecord { body: RecordBody::Diagnosis { icd10, .. }, salt, .. }) => {
@@ -663,10 +671,7 @@ async fn find_records(
             secret.extend(salt_bytes(&salt)?);
         }
         if records.len() == page_size as usize {
-            next = records
-                .last()
-                .map(|m: &RecordMeta| format!("{}|{:012}|{}", m.kind.as_str(), m.created.at, m.id))
-                .unwrap_or_default();
+            next = records.last().map(position).unwrap_or_default();
             break;
         }
         records.push(meta);

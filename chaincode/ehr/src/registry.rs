@@ -8,6 +8,10 @@
 //! against it. It lives under one public key whose key-level endorsement
 //! policy names every member organisation's peer, so changing it needs all of
 //! them; `network.sh deploy` writes it from `chaincode/ehr/roles_registry.json`.
+//!
+//! Deployment also sets the channel secret (`SetChannelSecret`): the key of
+//! the pseudonyms and salts that keep private-data hashes in blocks from being
+//! confirmed by guessing (see `store`).
 
 use std::collections::BTreeSet;
 
@@ -151,6 +155,41 @@ pub(crate) async fn role_registry(stub: Stub, (): ()) -> Result<RoleRegistry> {
     crate::store::role_registry(&stub)
         .await?
         .ok_or_else(|| EhrError::NotFound("no roles registry is set yet; network.sh deploy writes it".into()))
+}
+
+/// Transient field holding the channel secret at deployment (32 random bytes as 64 hex digits).
+pub const TRANSIENT_CHANNEL_SECRET: &str = "channelSecret";
+
+/// Writes the channel secret, once: an admin of an organisation in the roles
+/// registry sends 32 random bytes (as 64 hex digits) in the transient field
+/// [`TRANSIENT_CHANNEL_SECRET`]. A second call is refused (409): changing the
+/// secret would orphan every pseudonymous key written under the old one.
+pub(crate) async fn set_channel_secret(stub: Stub, (): ()) -> Result<bool> {
+    let id = stub.client_identity().map_err(|e| EhrError::Forbidden(format!("cannot identify the caller: {e}")))?;
+    if !id.has_ou(ADMIN_OU) {
+        return Err(EhrError::Forbidden("only an organisation admin (NodeOU admin) may set the channel secret".into()));
+    }
+    let registry = crate::store::role_registry(&stub)
+        .await?
+        .ok_or_else(|| EhrError::Conflict("set the roles registry before the channel secret".into()))?;
+    if registry.org(id.msp_id()).is_none() {
+        return Err(EhrError::Forbidden(format!("{} is not in the roles registry", id.msp_id())));
+    }
+    let raw = stub
+        .transient()
+        .get(TRANSIENT_CHANNEL_SECRET)
+        .ok_or_else(|| EhrError::bad("transient.channelSecret", "is required: 32 random bytes as 64 hex digits"))?;
+    let secret = std::str::from_utf8(raw)
+        .ok()
+        .filter(|t| t.len() == 64)
+        .and_then(|t| hex::decode(t).ok())
+        .ok_or_else(|| EhrError::bad("transient.channelSecret", "must be 32 random bytes as 64 hex digits"))?;
+    if crate::store::has_channel_secret(&stub).await? {
+        return Err(EhrError::Conflict("the channel secret is already set; it never changes".into()));
+    }
+    let members: Vec<&str> = registry.organisations.iter().map(|o| o.msp.as_str()).collect();
+    crate::store::put_channel_secret(&stub, &secret, &members).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! Fabric puts a transaction's response payload into the block when a client
 //! submits it instead of evaluating it, and the chaincode cannot tell the two
-//! apart. So every function that returns patient data returns it sealed with
+//! apart. So every function that returns patient data, and every function that
+//! writes about a patient (its answer says who reached whom), returns it sealed with
 //! HPKE (RFC 9180, base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
 //! ChaCha20-Poly1305) to the public key in the transient field
 //! [`TRANSIENT_SEAL_TO`]. The transaction id is the associated data, so a sealed
@@ -64,6 +65,11 @@ impl SealTo {
                 "is required: patient data is only returned encrypted to a one-time X25519 public key (32 bytes) sent as transient data",
             )
         })?;
+        Self::from_bytes(raw)
+    }
+
+    /// A key from its 32 raw bytes; 400 when they are not a usable X25519 public key.
+    pub(crate) fn from_bytes(raw: &[u8]) -> Result<Self> {
         if raw.len() != 32 {
             return Err(EhrError::bad(
                 "transient.sealTo",
@@ -73,6 +79,14 @@ impl SealTo {
         let key = <X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(raw)
             .map_err(|_| EhrError::bad("transient.sealTo", "is not a usable X25519 public key"))?;
         Ok(Self(key))
+    }
+
+    /// Seals the answer of a function that writes: it goes into the block, so
+    /// it says who reached which patient; the seed is a secret only members'
+    /// peers derive (`store::seal_secret`).
+    pub(crate) async fn seal_answer<T: Serialize>(&self, stub: &Stub, value: &T) -> Result<Sealed> {
+        let secret = crate::store::seal_secret(stub).await?;
+        self.seal(stub, &secret, value)
     }
 
     /// Seals `value`'s JSON for this transaction. `secret` must be data only

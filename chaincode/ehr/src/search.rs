@@ -258,7 +258,10 @@ pub(crate) async fn search_patients(stub: Stub, (page_size, bookmark): (u32, Str
     let mut patients = Vec::new();
     let mut secret = Vec::new();
     let mut next = String::new();
-    for doc in store::search_docs(&stub).await? {
+    // Keys are pseudonyms, so the collection's order is no order: page by patient id.
+    let mut docs = store::search_docs(&stub).await?;
+    docs.sort_by(|a, b| a.patient_id.as_str().cmp(b.patient_id.as_str()));
+    for doc in docs {
         if !bookmark.is_empty() && doc.patient_id.as_str() <= bookmark.as_str() {
             continue;
         }

@@ -1,22 +1,43 @@
 //! Where things live on the ledger, and the one place that reads and writes them.
 //!
-//! Public state (every org sees it, it is in every block): patient records
-//! (ids, attending doctors, hashes, stamps), consents, access entries and
-//! access windows. The private collection [`COLLECTION`] (hospital orgs only):
-//! every version of every patient's data, with its salt. Keys are composite
-//! keys of opaque ids, so no key reveals patient data either.
+//! Nothing about a patient is in public state: a client of any organisation
+//! reads every block, and a public key or value names what it is about. Two
+//! private data collections hold it all:
 //!
-//! Every key about a patient, public or private, is written together with a
-//! key-level endorsement policy naming the patient's home hospital's peer
-//! ([`home_policy`]): once it exists, no other organisation can change or purge
-//! it, whatever chaincode build it runs. Creating a key is governed by the
-//! chaincode's own policy (every hospital). An identity's standing is guarded by
-//! its own organisation's peer; the roles registry by every member's peer.
+//! - [`COLLECTION`] (`patientData`, the hospitals): every version of every
+//!   patient's details and records with their salts, file keys, search documents.
+//! - [`AUDIT_COLLECTION`] (`auditData`, the hospitals and the regulator): who
+//!   may reach each patient and who did: patient records (home hospital,
+//!   attending doctors, version hashes, stamps), consents, access entries and
+//!   windows, record metadata, prescription statuses, and their histories.
+//!
+//! A block carries a private write only as SHA-256 hashes of its key and value.
+//! Hashes of guessable keys (`ehr.access` + `P-0001` + the transaction id) or
+//! values (an access entry) could be confirmed by hashing guesses, so every
+//! key names a patient or record by its *pseudonym*, an HMAC of the id under
+//! the channel secret, and every `auditData` value is stored with a salt
+//! derived from the same secret. The channel secret itself is one `auditData`
+//! key, written once at deployment (`SetChannelSecret`); members' peers hold
+//! it, clients never see it.
+//!
+//! Public state keeps only the roles registry and identities' standings.
+//!
+//! Every key about a patient carries a key-level endorsement policy naming the
+//! patient's home hospital's peer ([`home_policy`]): once it exists, no other
+//! organisation can change or purge it, whatever chaincode build it runs.
+//! Creating a key is governed by the chaincode's own policy (every hospital).
+//! An identity's standing is guarded by its own organisation's peer; the roles
+//! registry and the channel secret by every member's peer.
+//!
+//! Fabric refuses any write after a range query over private data in the same
+//! transaction, so functions that write never list private keys: a patient's
+//! record ids are kept in one list key instead.
 
 use fabric_shim::Stub;
 use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
-use serde::Serialize;
+use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EhrError, Result};
@@ -29,22 +50,33 @@ use crate::search::SearchDoc;
 
 /// The private data collection of the hospital organisations (see `collections_config.json`).
 pub const COLLECTION: &str = "patientData";
+/// The private data collection of every member: who reached whom, and on what grounds.
+pub const AUDIT_COLLECTION: &str = "auditData";
 /// How long an opened access window lets its owner read (seconds).
 pub const ACCESS_WINDOW_SECONDS: i64 = 15 * 60;
 
+const SECRET: &str = "ehr.secret";
 const PATIENT: &str = "ehr.patient";
+const PATIENT_HISTORY: &str = "ehr.patient.history";
 const PATIENT_VERSION: &str = "ehr.patient.version";
 const CONSENT: &str = "ehr.consent";
 const ACCESS: &str = "ehr.access";
 const WINDOW: &str = "ehr.window";
 
-/// The hash public state keeps of one version: SHA-256 of the salt bytes and the data's JSON.
+/// The hash kept of one version: SHA-256 of the salt bytes and the data's JSON.
 pub fn version_hash(private: &PrivatePatient) -> Result<String> {
     let salt = hex::decode(&private.salt).map_err(|_| EhrError::bad("salt", "must be hex"))?;
     let mut h = Sha256::new();
     h.update(&salt);
     h.update(serde_json::to_vec(&private.details)?);
     Ok(hex::encode(h.finalize()))
+}
+
+/// Where a key lives.
+#[derive(Clone, Copy)]
+enum Place {
+    Public,
+    Private(&'static str),
 }
 
 async fn get_json<T: DeserializeOwned>(stub: &Stub, key: &str) -> Result<Option<T>> {
@@ -74,40 +106,123 @@ fn org_policy(msps: &[&str]) -> Vec<u8> {
     policy.to_bytes()
 }
 
-/// Gives a public key (`private` false) or a key of [`COLLECTION`] the
-/// key-level policy `policy`, unless it already has it.
+/// Gives a key the key-level policy `policy`, unless it already has it.
 ///
 /// Only a change is written: Fabric invalidates (as `ENDORSEMENT_POLICY_FAILURE`)
 /// every later transaction of a block that writes a key whose policy an earlier
 /// one set, so rewriting an unchanged policy would turn ordinary read conflicts
 /// into policy failures.
-async fn ensure_policy(stub: &Stub, private: bool, key: &str, policy: &[u8]) -> Result<()> {
-    let current = if private {
-        stub.get_private_data_validation_parameter(COLLECTION, key).await?
-    } else {
-        stub.get_state_validation_parameter(key).await?
+async fn ensure_policy(stub: &Stub, place: Place, key: &str, policy: &[u8]) -> Result<()> {
+    let current = match place {
+        Place::Public => stub.get_state_validation_parameter(key).await?,
+        Place::Private(c) => stub.get_private_data_validation_parameter(c, key).await?,
     };
     if current.as_deref() == Some(policy) {
         return Ok(());
     }
-    if private {
-        stub.set_private_data_validation_parameter(COLLECTION, key, policy).await?;
-    } else {
-        stub.set_state_validation_parameter(key, policy).await?;
+    match place {
+        Place::Public => stub.set_state_validation_parameter(key, policy).await?,
+        Place::Private(c) => stub.set_private_data_validation_parameter(c, key, policy).await?,
     }
     Ok(())
 }
 
-/// Writes a public key about a patient, guarded by the home hospital.
-async fn put_guarded<T: Serialize>(stub: &Stub, key: &str, value: &T, home_msp: &str) -> Result<()> {
-    put_json(stub, key, value).await?;
-    ensure_policy(stub, false, key, &home_policy(home_msp)).await
-}
-
-/// Writes a private key about a patient, guarded by the home hospital.
+/// Writes a `patientData` key about a patient, guarded by the home hospital.
 async fn put_private_guarded(stub: &Stub, key: &str, bytes: Vec<u8>, home_msp: &str) -> Result<()> {
     stub.put_private_data(COLLECTION, key, bytes).await?;
-    ensure_policy(stub, true, key, &home_policy(home_msp)).await
+    ensure_policy(stub, Place::Private(COLLECTION), key, &home_policy(home_msp)).await
+}
+
+/// How an `auditData` value is stored: with a salt that only members can
+/// derive, so that its hash in the block cannot be confirmed by guessing.
+#[derive(Serialize, Deserialize)]
+struct Salted<T> {
+    salt: String,
+    value: T,
+}
+
+/// Writes an `auditData` key about a patient, salted and guarded by `policy_msps`.
+async fn put_audit<T: Serialize>(stub: &Stub, key: &str, value: &T, policy_msps: &[&str]) -> Result<()> {
+    let secret = channel_secret(stub).await?;
+    let salt = hex::encode(mac(&secret, &[b"value salt", stub.tx_id().as_bytes(), key.as_bytes()]));
+    let bytes = serde_json::to_vec(&Salted { salt, value })?;
+    stub.put_private_data(AUDIT_COLLECTION, key, bytes).await?;
+    ensure_policy(stub, Place::Private(AUDIT_COLLECTION), key, &org_policy(policy_msps)).await
+}
+
+async fn get_audit<T: DeserializeOwned>(stub: &Stub, key: &str) -> Result<Option<T>> {
+    let salted: Option<Salted<T>> = decode(stub.get_private_data(AUDIT_COLLECTION, key).await?)?;
+    Ok(salted.map(|s| s.value))
+}
+
+/// Every `auditData` value under a partial key (read-only functions only:
+/// Fabric refuses writes after a private range query).
+async fn list_audit<T: DeserializeOwned>(stub: &Stub, kind: &str, parts: &[&str]) -> Result<Vec<(String, T)>> {
+    let it = stub.get_private_data_by_partial_composite_key(AUDIT_COLLECTION, kind, parts).await?;
+    let mut out = Vec::new();
+    for kv in it.collect_all().await? {
+        let salted: Salted<T> = serde_json::from_slice(&kv.value)?;
+        out.push((kv.key, salted.value));
+    }
+    Ok(out)
+}
+
+fn mac(secret: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    for p in parts {
+        m.update(&(p.len() as u64).to_be_bytes());
+        m.update(p);
+    }
+    m.finalize().into_bytes().into()
+}
+
+/// The channel secret: written once at deployment, held by every member's peer.
+pub(crate) async fn channel_secret(stub: &Stub) -> Result<Vec<u8>> {
+    let k = key(stub, SECRET, &[])?;
+    let secret = stub.get_private_data(AUDIT_COLLECTION, &k).await?.ok_or_else(|| {
+        EhrError::Internal(
+            "the channel secret is not set: deployment must call SetChannelSecret (network.sh deploy does)".into(),
+        )
+    })?;
+    Ok(secret)
+}
+
+/// Whether the channel secret is set.
+pub(crate) async fn has_channel_secret(stub: &Stub) -> Result<bool> {
+    Ok(stub.get_private_data_hash(AUDIT_COLLECTION, &key(stub, SECRET, &[])?).await?.is_some())
+}
+
+/// Writes the channel secret, guarded by every organisation of the registry.
+pub(crate) async fn put_channel_secret(stub: &Stub, secret: &[u8], members: &[&str]) -> Result<()> {
+    let k = key(stub, SECRET, &[])?;
+    stub.put_private_data(AUDIT_COLLECTION, &k, secret.to_vec()).await?;
+    ensure_policy(stub, Place::Private(AUDIT_COLLECTION), &k, &org_policy(members)).await
+}
+
+/// The pseudonym that stands for `id` (a patient or record id) in every key:
+/// HMAC-SHA256 under the channel secret, so that only members' peers can
+/// compute it. Tests compute it too, from the secret they seeded.
+pub fn pseudonym(secret: &[u8], what: &str, id: &str) -> String {
+    hex::encode(&mac(secret, &[b"pseudonym", what.as_bytes(), id.as_bytes()])[..16])
+}
+
+async fn patient_pseudonym(stub: &Stub, id: &PatientId) -> Result<String> {
+    Ok(pseudonym(&channel_secret(stub).await?, "patient", id.as_str()))
+}
+
+/// A secret only members' peers can derive, bound to this transaction: it
+/// seeds the sealing of answers and notifications that carry no private data
+/// of their own.
+pub(crate) async fn seal_secret(stub: &Stub) -> Result<Vec<u8>> {
+    Ok(mac(&channel_secret(stub).await?, &[b"seal", stub.tx_id().as_bytes()]).to_vec())
+}
+
+/// The seed of the notification key of `recipient` (`patient:<id>` or
+/// `org:<msp>`): the chaincode seals notifications to the key pair derived
+/// from it, and hands the seed, sealed, to the recipient alone.
+pub(crate) async fn notification_seed(stub: &Stub, recipient: &str) -> Result<[u8; 32]> {
+    Ok(mac(&channel_secret(stub).await?, &[b"notification key", recipient.as_bytes()]))
 }
 
 const REGISTRY: &str = "ehr.registry";
@@ -122,29 +237,34 @@ pub async fn put_role_registry(stub: &Stub, registry: &RoleRegistry) -> Result<(
     let k = key(stub, REGISTRY, &[])?;
     put_json(stub, &k, registry).await?;
     let members: Vec<&str> = registry.organisations.iter().map(|o| o.msp.as_str()).collect();
-    ensure_policy(stub, false, &k, &org_policy(&members)).await
+    ensure_policy(stub, Place::Public, &k, &org_policy(&members)).await
 }
 
 fn key(stub: &Stub, kind: &str, parts: &[&str]) -> Result<String> {
     Ok(stub.create_composite_key(kind, parts)?)
 }
 
-/// A patient's public record, if registered.
+/// A patient's record, if registered.
 pub async fn patient(stub: &Stub, id: &PatientId) -> Result<Option<PatientRecord>> {
-    get_json(stub, &key(stub, PATIENT, &[id.as_str()])?).await
+    get_audit(stub, &key(stub, PATIENT, &[&patient_pseudonym(stub, id).await?])?).await
 }
 
-/// Writes a patient's public record.
+/// Writes a patient's record, and keeps this version of it for the history.
 pub async fn put_patient(stub: &Stub, record: &PatientRecord) -> Result<()> {
-    put_guarded(stub, &key(stub, PATIENT, &[record.id.as_str()])?, record, &record.home_msp).await
+    let pid = patient_pseudonym(stub, &record.id).await?;
+    let home = [record.home_msp.as_str()];
+    put_audit(stub, &key(stub, PATIENT, &[&pid])?, record, &home).await?;
+    let at = format!("{:012}", stub.tx_timestamp()?.seconds);
+    put_audit(stub, &key(stub, PATIENT_HISTORY, &[&pid, &at, stub.tx_id()])?, record, &home).await
 }
 
 /// The private key of one version of a patient's details. It names the
-/// version's (public, salted) hash too, so that concurrent updates write
-/// different keys and conflict only on the patient's record, as a read conflict.
-fn version_key(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<String>> {
+/// version's (salted) hash too, so that concurrent updates write different
+/// keys and conflict only on the patient's record, as a read conflict.
+async fn version_key(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<String>> {
     let Some(hash) = version_index(version).and_then(|i| patient.hashes.get(i)) else { return Ok(None) };
-    Ok(Some(key(stub, PATIENT_VERSION, &[patient.id.as_str(), &format!("{version:010}"), hash])?))
+    let pid = patient_pseudonym(stub, &patient.id).await?;
+    Ok(Some(key(stub, PATIENT_VERSION, &[&pid, &format!("{version:010}"), hash])?))
 }
 
 fn version_index(version: u32) -> Option<usize> {
@@ -153,7 +273,7 @@ fn version_index(version: u32) -> Option<usize> {
 
 /// Writes the current version of a patient's data into the private collection.
 pub async fn put_private(stub: &Stub, patient: &PatientRecord, private: &PrivatePatient) -> Result<()> {
-    let k = version_key(stub, patient, patient.version)?.ok_or_else(|| {
+    let k = version_key(stub, patient, patient.version).await?.ok_or_else(|| {
         EhrError::Internal(format!("patient {} has no hash for version {}", patient.id, patient.version))
     })?;
     put_private_guarded(stub, &k, serde_json::to_vec(private)?, &patient.home_msp).await
@@ -161,26 +281,30 @@ pub async fn put_private(stub: &Stub, patient: &PatientRecord, private: &Private
 
 /// One version of a patient's data, if this peer holds it.
 pub async fn private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<PrivatePatient>> {
-    let Some(k) = version_key(stub, patient, version)? else { return Ok(None) };
+    let Some(k) = version_key(stub, patient, version).await? else { return Ok(None) };
     get_private_json(stub, &k).await
 }
 
 const FILE_KEY: &str = "ehr.patient.filekey";
 
+async fn file_key_key(stub: &Stub, patient: &PatientRecord) -> Result<String> {
+    key(stub, FILE_KEY, &[&patient_pseudonym(stub, &patient.id).await?])
+}
+
 /// Writes the patient's file key into the private collection.
 pub async fn put_file_key(stub: &Stub, patient: &PatientRecord, file_key: &FileKey) -> Result<()> {
-    let k = key(stub, FILE_KEY, &[patient.id.as_str()])?;
+    let k = file_key_key(stub, patient).await?;
     put_private_guarded(stub, &k, serde_json::to_vec(file_key)?, &patient.home_msp).await
 }
 
 /// The patient's file key, if this peer holds it.
 pub async fn file_key(stub: &Stub, patient: &PatientRecord) -> Result<Option<FileKey>> {
-    get_private_json(stub, &key(stub, FILE_KEY, &[patient.id.as_str()])?).await
+    get_private_json(stub, &file_key_key(stub, patient).await?).await
 }
 
 /// Removes the patient's file key from every peer: their stored files become unreadable.
 pub async fn purge_file_key(stub: &Stub, patient: &PatientRecord) -> Result<()> {
-    Ok(stub.purge_private_data(COLLECTION, &key(stub, FILE_KEY, &[patient.id.as_str()])?).await?)
+    Ok(stub.purge_private_data(COLLECTION, &file_key_key(stub, patient).await?).await?)
 }
 
 fn grantee_key(g: &Grantee) -> String {
@@ -192,50 +316,52 @@ fn grantee_key(g: &Grantee) -> String {
 
 /// The consent given to `grantee`, revoked or not.
 pub async fn consent(stub: &Stub, id: &PatientId, grantee: &Grantee) -> Result<Option<Consent>> {
-    get_json(stub, &key(stub, CONSENT, &[id.as_str(), &grantee_key(grantee)])?).await
+    get_audit(stub, &key(stub, CONSENT, &[&patient_pseudonym(stub, id).await?, &grantee_key(grantee)])?).await
 }
 
 /// Writes a consent.
 pub async fn put_consent(stub: &Stub, c: &Consent, home_msp: &str) -> Result<()> {
-    put_guarded(stub, &key(stub, CONSENT, &[c.patient_id.as_str(), &grantee_key(&c.grantee)])?, c, home_msp).await
+    let k = key(stub, CONSENT, &[&patient_pseudonym(stub, &c.patient_id).await?, &grantee_key(&c.grantee)])?;
+    put_audit(stub, &k, c, &[home_msp]).await
 }
 
-/// Every consent a patient ever gave, revoked ones included.
+/// Every consent a patient ever gave, revoked ones included (read-only functions only).
 pub async fn consents(stub: &Stub, id: &PatientId) -> Result<Vec<Consent>> {
-    let it = stub.get_state_by_partial_composite_key(CONSENT, &[id.as_str()]).await?;
-    it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
+    let all = list_audit(stub, CONSENT, &[&patient_pseudonym(stub, id).await?]).await?;
+    Ok(all.into_iter().map(|(_, c)| c).collect())
 }
 
 /// Records an access attempt; granted ones also open the caller's window.
 pub async fn put_access(stub: &Stub, entry: &AccessEntry, home_msp: &str) -> Result<()> {
-    let k = key(stub, ACCESS, &[entry.patient_id.as_str(), &entry.stamp.tx_id])?;
-    put_guarded(stub, &k, entry, home_msp).await?;
+    let pid = patient_pseudonym(stub, &entry.patient_id).await?;
+    put_audit(stub, &key(stub, ACCESS, &[&pid, &entry.stamp.tx_id])?, entry, &[home_msp]).await?;
     if let Some(until) = entry.until {
-        let w = key(stub, WINDOW, &[entry.patient_id.as_str(), &entry.stamp.actor.msp, &entry.stamp.actor.id])?;
-        put_guarded(stub, &w, &until, home_msp).await?;
+        let w = key(stub, WINDOW, &[&pid, &entry.stamp.actor.msp, &entry.stamp.actor.id])?;
+        put_audit(stub, &w, &until, &[home_msp]).await?;
     }
     Ok(())
 }
 
 /// Whether `person` opened a window on `id` that is still open at `now`.
 pub async fn window_open(stub: &Stub, id: &PatientId, person: &Person, now: i64) -> Result<bool> {
-    let w = key(stub, WINDOW, &[id.as_str(), &person.msp, &person.id])?;
-    let until: Option<i64> = get_json(stub, &w).await?;
+    let w = key(stub, WINDOW, &[&patient_pseudonym(stub, id).await?, &person.msp, &person.id])?;
+    let until: Option<i64> = get_audit(stub, &w).await?;
     Ok(until.is_some_and(|until| now < until))
 }
 
-/// Every access attempt on a patient, in transaction-id order.
+/// Every access attempt on a patient (read-only functions only).
 pub async fn access_log(stub: &Stub, id: &PatientId) -> Result<Vec<AccessEntry>> {
-    let it = stub.get_state_by_partial_composite_key(ACCESS, &[id.as_str()]).await?;
-    it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
+    let all = list_audit(stub, ACCESS, &[&patient_pseudonym(stub, id).await?]).await?;
+    Ok(all.into_iter().map(|(_, e)| e).collect())
 }
 
 const RECORD: &str = "ehr.record";
+const RECORD_LIST: &str = "ehr.record.list";
+const RECORD_HISTORY: &str = "ehr.record.history";
 const RECORD_VERSION: &str = "ehr.record.version";
-const RECORD_BY_KIND: &str = "ehr.record.kind";
 const PRESCRIPTION: &str = "ehr.prescription";
 
-/// The hash public state keeps of one record version.
+/// The hash kept of one record version.
 pub fn record_hash(private: &PrivateRecord) -> Result<String> {
     let salt = hex::decode(&private.salt).map_err(|_| EhrError::bad("salt", "must be hex"))?;
     let mut h = Sha256::new();
@@ -244,54 +370,67 @@ pub fn record_hash(private: &PrivateRecord) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// A record's public metadata.
+/// A record's metadata.
 pub async fn record(stub: &Stub, patient: &PatientId, record_id: &str) -> Result<Option<RecordMeta>> {
-    get_json(stub, &key(stub, RECORD, &[patient.as_str(), record_id])?).await
+    get_audit(stub, &key(stub, RECORD, &[&patient_pseudonym(stub, patient).await?, record_id])?).await
 }
 
-/// Writes a record's metadata; a new record also gets its kind/date index entry.
+/// Writes a record's metadata (a new record joins the patient's list) and keeps
+/// this version of it for the history.
 pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool, home_msp: &str) -> Result<()> {
-    put_guarded(stub, &key(stub, RECORD, &[meta.patient_id.as_str(), &meta.id])?, meta, home_msp).await?;
+    let pid = patient_pseudonym(stub, &meta.patient_id).await?;
+    put_audit(stub, &key(stub, RECORD, &[&pid, &meta.id])?, meta, &[home_msp]).await?;
+    let at = format!("{:012}", stub.tx_timestamp()?.seconds);
+    put_audit(stub, &key(stub, RECORD_HISTORY, &[&pid, &meta.id, &at, stub.tx_id()])?, meta, &[home_msp]).await?;
     if new {
-        let kind = meta.kind.as_str();
-        let index = key(
-            stub,
-            RECORD_BY_KIND,
-            &[meta.patient_id.as_str(), kind, &format!("{:012}", meta.created.at), &meta.id],
-        )?;
-        put_guarded(stub, &index, &0, home_msp).await?;
+        let mut ids = record_ids(stub, &meta.patient_id).await?;
+        ids.push(meta.id.clone());
+        put_audit(stub, &key(stub, RECORD_LIST, &[&pid])?, &ids, &[home_msp]).await?;
     }
     Ok(())
 }
 
+/// The ids of every record of a patient, oldest first.
+pub async fn record_ids(stub: &Stub, patient: &PatientId) -> Result<Vec<String>> {
+    let k = key(stub, RECORD_LIST, &[&patient_pseudonym(stub, patient).await?])?;
+    Ok(get_audit(stub, &k).await?.unwrap_or_default())
+}
+
+/// Every record of a patient (metadata), oldest first.
+pub async fn records(stub: &Stub, patient: &PatientId) -> Result<Vec<RecordMeta>> {
+    let mut out = Vec::new();
+    for id in record_ids(stub, patient).await? {
+        if let Some(meta) = record(stub, patient, &id).await? {
+            out.push(meta);
+        }
+    }
+    Ok(out)
+}
+
 /// The private key of one version of a record; names the version's hash, as [`version_key`] does.
-fn record_version_key(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<String>> {
+async fn record_version_key(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<String>> {
     let Some(hash) = version_index(version).and_then(|i| meta.hashes.get(i)) else { return Ok(None) };
-    Ok(Some(key(stub, RECORD_VERSION, &[meta.patient_id.as_str(), &meta.id, &format!("{version:010}"), hash])?))
+    let pid = patient_pseudonym(stub, &meta.patient_id).await?;
+    Ok(Some(key(stub, RECORD_VERSION, &[&pid, &meta.id, &format!("{version:010}"), hash])?))
 }
 
 /// Writes one version of a record's content into the private collection.
 pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &PrivateRecord, home_msp: &str) -> Result<()> {
-    let k = record_version_key(stub, meta, meta.version)?
+    let k = record_version_key(stub, meta, meta.version)
+        .await?
         .ok_or_else(|| EhrError::Internal(format!("record {} has no hash for version {}", meta.id, meta.version)))?;
     put_private_guarded(stub, &k, serde_json::to_vec(private)?, home_msp).await
 }
 
 /// One version of a record's content, if this peer holds it.
 pub async fn private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<PrivateRecord>> {
-    let Some(k) = record_version_key(stub, meta, version)? else { return Ok(None) };
+    let Some(k) = record_version_key(stub, meta, version).await? else { return Ok(None) };
     get_private_json(stub, &k).await
 }
 
-/// Every record of a patient (metadata), for erasure and audit.
-pub async fn records(stub: &Stub, patient: &PatientId) -> Result<Vec<RecordMeta>> {
-    let it = stub.get_state_by_partial_composite_key(RECORD, &[patient.as_str()]).await?;
-    it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
-}
-
-/// Removes one version of a record's content from every peer (hash stays on the ledger).
+/// Removes one version of a record's content from every peer (its hash stays in the metadata).
 pub async fn purge_private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<()> {
-    match record_version_key(stub, meta, version)? {
+    match record_version_key(stub, meta, version).await? {
         Some(k) => Ok(stub.purge_private_data(COLLECTION, &k).await?),
         None => Ok(()),
     }
@@ -299,44 +438,48 @@ pub async fn purge_private_record(stub: &Stub, meta: &RecordMeta, version: u32) 
 
 /// Removes one version of a patient's details from every peer.
 pub async fn purge_private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<()> {
-    match version_key(stub, patient, version)? {
+    match version_key(stub, patient, version).await? {
         Some(k) => Ok(stub.purge_private_data(COLLECTION, &k).await?),
         None => Ok(()),
     }
 }
 
-/// A prescription's public status.
-pub async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<PrescriptionStatus>> {
-    get_json(stub, &key(stub, PRESCRIPTION, &[record_id])?).await
+async fn prescription_key(stub: &Stub, record_id: &str) -> Result<String> {
+    key(stub, PRESCRIPTION, &[&pseudonym(&channel_secret(stub).await?, "record", record_id)])
 }
 
-/// Writes a prescription's public status, guarded by the patient's home hospital.
+/// A prescription's status.
+pub async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<PrescriptionStatus>> {
+    get_audit(stub, &prescription_key(stub, record_id).await?).await
+}
+
+/// Writes a prescription's status, guarded by the patient's home hospital.
 pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus) -> Result<()> {
-    put_guarded(stub, &key(stub, PRESCRIPTION, &[&status.record_id])?, status, &status.home_msp).await
+    put_audit(stub, &prescription_key(stub, &status.record_id).await?, status, &[&status.home_msp]).await
 }
 
 const SEARCH: &str = "ehr.search";
 
-fn search_key(stub: &Stub, patient: &PatientId) -> Result<String> {
-    key(stub, SEARCH, &[patient.as_str()])
+async fn search_key(stub: &Stub, patient: &PatientId) -> Result<String> {
+    key(stub, SEARCH, &[&patient_pseudonym(stub, patient).await?])
 }
 
 /// A patient's search document, if this peer holds it.
 pub async fn search_doc(stub: &Stub, patient: &PatientId) -> Result<Option<SearchDoc>> {
-    get_private_json(stub, &search_key(stub, patient)?).await
+    get_private_json(stub, &search_key(stub, patient).await?).await
 }
 
 /// Writes a patient's search document.
 pub async fn put_search_doc(stub: &Stub, doc: &SearchDoc, home_msp: &str) -> Result<()> {
-    put_private_guarded(stub, &search_key(stub, &doc.patient_id)?, serde_json::to_vec(doc)?, home_msp).await
+    put_private_guarded(stub, &search_key(stub, &doc.patient_id).await?, serde_json::to_vec(doc)?, home_msp).await
 }
 
 /// Removes a patient's search document from every peer.
 pub async fn purge_search_doc(stub: &Stub, patient: &PatientId) -> Result<()> {
-    Ok(stub.purge_private_data(COLLECTION, &search_key(stub, patient)?).await?)
+    Ok(stub.purge_private_data(COLLECTION, &search_key(stub, patient).await?).await?)
 }
 
-/// Every search document this peer holds, by patient id.
+/// Every search document this peer holds (read-only functions only).
 pub async fn search_docs(stub: &Stub) -> Result<Vec<SearchDoc>> {
     let it = stub.get_private_data_by_partial_composite_key(COLLECTION, SEARCH, &[]).await?;
     it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
@@ -353,44 +496,31 @@ pub async fn standing(stub: &Stub, person: &Person) -> Result<Option<Standing>> 
 pub async fn put_standing(stub: &Stub, standing: &Standing) -> Result<()> {
     let k = key(stub, STANDING, &[&standing.person.msp, &standing.person.id])?;
     put_json(stub, &k, standing).await?;
-    ensure_policy(stub, false, &k, &org_policy(&[&standing.person.msp])).await
+    ensure_policy(stub, Place::Public, &k, &org_policy(&[&standing.person.msp])).await
 }
 
-/// Every committed version of a patient's public record, newest first.
-pub async fn patient_history(stub: &Stub, id: &PatientId) -> Result<Vec<(String, i64, Option<PatientRecord>)>> {
-    history(stub, &key(stub, PATIENT, &[id.as_str()])?).await
+/// One kept version: (transaction id, timestamp, the value as it was).
+pub type Kept<T> = (String, i64, T);
+
+/// Every committed version of a patient's record, newest first (read-only functions only).
+pub async fn patient_history(stub: &Stub, id: &PatientId) -> Result<Vec<Kept<PatientRecord>>> {
+    history(stub, PATIENT_HISTORY, &[&patient_pseudonym(stub, id).await?]).await
 }
 
-/// Every committed version of a record's metadata, newest first.
-pub async fn record_history(
-    stub: &Stub,
-    id: &PatientId,
-    record_id: &str,
-) -> Result<Vec<(String, i64, Option<RecordMeta>)>> {
-    history(stub, &key(stub, RECORD, &[id.as_str(), record_id])?).await
+/// Every committed version of a record's metadata, newest first (read-only functions only).
+pub async fn record_history(stub: &Stub, id: &PatientId, record_id: &str) -> Result<Vec<Kept<RecordMeta>>> {
+    history(stub, RECORD_HISTORY, &[&patient_pseudonym(stub, id).await?, record_id]).await
 }
 
-async fn history<T: DeserializeOwned>(stub: &Stub, key: &str) -> Result<Vec<(String, i64, Option<T>)>> {
-    let it = stub.get_history_for_key(key).await?;
+/// Kept versions under a partial key whose last two parts are the time and the transaction.
+async fn history<T: DeserializeOwned>(stub: &Stub, kind: &str, parts: &[&str]) -> Result<Vec<Kept<T>>> {
     let mut out = Vec::new();
-    for m in it.collect_all().await? {
-        let value = if m.is_delete { None } else { Some(serde_json::from_slice(&m.value)?) };
-        out.push((m.tx_id, m.timestamp.map(|t| t.seconds).unwrap_or_default(), value));
-    }
-    Ok(out)
-}
-
-/// Index entries of a patient's records, optionally of one kind: (kind, created at, record id), sorted.
-pub async fn record_index(stub: &Stub, patient: &PatientId, kind: Option<&str>) -> Result<Vec<(String, i64, String)>> {
-    let mut attrs = vec![patient.as_str()];
-    attrs.extend(kind);
-    let it = stub.get_state_by_partial_composite_key(RECORD_BY_KIND, &attrs).await?;
-    let mut out = Vec::new();
-    for kv in it.collect_all().await? {
-        let (_, parts) = stub.split_composite_key(&kv.key)?;
-        if let [_, kind, at, id] = parts.as_slice() {
-            out.push((kind.clone(), at.parse().unwrap_or_default(), id.clone()));
+    for (k, value) in list_audit::<T>(stub, kind, parts).await? {
+        let (_, attrs) = stub.split_composite_key(&k)?;
+        if let [.., at, tx_id] = attrs.as_slice() {
+            out.push((tx_id.clone(), at.parse().unwrap_or_default(), value));
         }
     }
+    out.sort_by(|a, b| (b.1, &b.0).cmp(&(a.1, &a.0)));
     Ok(out)
 }

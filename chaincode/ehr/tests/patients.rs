@@ -110,7 +110,10 @@ async fn register_open_read_update_and_verify() {
     assert_eq!(view["details"]["name"], "Jane Q. Doe");
 
     // A changed private copy no longer matches its hash on the ledger.
-    let key = common::private_key(&w.mock, &format!("\u{0}ehr.patient.version\u{0}P-0001\u{0}{:010}\u{0}", 2));
+    let key = common::private_key(
+        &w.mock,
+        &format!("\u{0}ehr.patient.version\u{0}{}\u{0}{:010}\u{0}", common::pid("P-0001"), 2),
+    );
     let mut tampered: Value =
         serde_json::from_slice(&w.mock.ledger().private_data("patientData", &key).unwrap()).unwrap();
     tampered["details"]["name"] = json!("Someone Else");
@@ -195,7 +198,7 @@ async fn permission_failures_do_not_reveal_whether_the_patient_exists() {
 #[tokio::test]
 async fn bad_input_names_the_field_and_writes_nothing() {
     let w = world().registered().await;
-    let before = w.mock.ledger().public_state();
+    let before = common::state(&w.mock);
     let cases: Vec<(TxOutcome, &str)> = vec![
         (w.call_with_patient(&w.doctor_a1, &["RegisterPatient", "x"], NAME).await, "patientId"),
         (w.call_with_patient(&w.doctor_a1, &["RegisterPatient", "P 1"], NAME).await, "patientId"),
@@ -205,7 +208,12 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         (w.call(&w.doctor_a1, &["OpenAccess", "P-0001", ""]).await, "purpose"),
         (w.call(&w.doctor_a1, &["VerifyPatient", "P-0001", "7"]).await, "version"),
         (w.call(&w.doctor_a1, &["VerifyPatient", "P-0001", "seven"]).await, "version"),
-        (w.call(&w.doctor_a1, &["RegisterPatient"]).await, "expected 1 argument"),
+        (w.call(&w.doctor_a1, &["RegisterPatient"]).await, "transient \"patientId\" is required"),
+        // A patient id sent as an argument would reach the block: refused.
+        (
+            w.mock.invoke(&w.router, Invocation::new(["OpenAccess", "P-0001", "treatment"]).caller(&w.doctor_a1)).await,
+            "send patientId, purpose as transient data",
+        ),
     ];
     for (out, needle) in &cases {
         assert!(out.response.status >= 400, "{needle}: {}", out.response.status);
@@ -225,7 +233,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         .transient("salt", SALT.as_bytes().to_vec());
     let out = common::invoke(&w.mock, &w.router, bad_field).await;
     assert!(out.response.message.contains("patient.birthDate"), "{}", out.response.message);
-    assert_eq!(w.mock.ledger().public_state(), before, "no bad request may change state");
+    assert_eq!(common::state(&w.mock), before, "no bad request may change state");
 }
 
 #[tokio::test]
@@ -250,10 +258,26 @@ async fn patient_data_never_reaches_public_state_or_events() {
         assert!(!public.iter().any(|s| s.contains(needle)), "{needle} leaked into public state");
         assert!(!events.iter().any(|s| s.contains(needle)), "{needle} leaked into an event");
     }
-    let ev: Value = serde_json::from_str(&events[0]).unwrap();
-    assert_eq!(ev["action"], "accessed");
-    assert_eq!(ev["patientId"], "P-0001");
-    assert_eq!(ev["actor"], person(&w.doctor_a1));
+    // Who looked at whom is not in the event either: only the patient and the regulator open it.
+    for needle in ["P-0001", "doctor1", "HospitalAMSP", "accessed"] {
+        assert!(!events.iter().any(|s| s.contains(needle)), "{needle} is readable in an event");
+    }
+    let open = w.call(&w.doctor_a1, &["OpenAccess", "P-0001", "treatment"]).await;
+    for reader in [&w.patient, &w.regulator] {
+        let key = common::notification_key(&w.mock, &w.router, reader).await;
+        let ev = common::open_notice(&open, &key).expect("the patient and the regulator open the notice");
+        assert_eq!(ev["action"], "accessed");
+        assert_eq!(ev["patientId"], "P-0001");
+        assert_eq!(ev["actor"], person(&w.doctor_a1));
+    }
+    let out = w.call(&w.other_patient, &["NotificationKey"]).await;
+    assert_eq!(out.response.status, 403, "an unregistered patient has no key: {}", out.response.message);
+    let stranger = ehr_chaincode::seal::OpeningKey::from_random_bytes([9; 32]);
+    assert!(common::open_notice(&open, &stranger).is_none(), "any other key opens nothing");
+    for nobody in [&w.doctor_a1, &w.doctor_b1, &w.admin, &w.pharmacist] {
+        let out = w.call(nobody, &["NotificationKey"]).await;
+        assert_eq!(out.response.status, 403, "{}", out.response.message);
+    }
 }
 
 #[tokio::test]

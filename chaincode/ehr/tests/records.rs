@@ -167,14 +167,22 @@ async fn the_core_scenario() {
 
     // The patient asks for erasure: private data gone, hashes and audit remain.
     let before = ok(&w.call(&w.regulator, &["ListRecords", "P-0001", "all", "10", ""]).await);
-    assert!(!common::private_keys(&w.mock, "\u{0}ehr.patient.version\u{0}P-0001\u{0}").is_empty());
-    assert!(!common::private_keys(&w.mock, "\u{0}ehr.record.version\u{0}P-0001\u{0}").is_empty());
+    assert!(
+        !common::private_keys(&w.mock, &format!("\u{0}ehr.patient.version\u{0}{}\u{0}", common::pid("P-0001")))
+            .is_empty()
+    );
+    assert!(
+        !common::private_keys(&w.mock, &format!("\u{0}ehr.record.version\u{0}{}\u{0}", common::pid("P-0001")))
+            .is_empty()
+    );
     let erased = ok(&w.call(&w.patient, &["RequestErasure", "P-0001"]).await);
     assert!(erased["erased"].is_object());
     assert_eq!(erased["hashes"].as_array().unwrap().len(), 1);
-    let private_left = common::private_keys(&w.mock, "\u{0}ehr.patient.version\u{0}P-0001\u{0}");
+    let private_left =
+        common::private_keys(&w.mock, &format!("\u{0}ehr.patient.version\u{0}{}\u{0}", common::pid("P-0001")));
     assert!(private_left.is_empty(), "patient details still stored: {private_left:?}");
-    let records_left = common::private_keys(&w.mock, "\u{0}ehr.record.version\u{0}P-0001\u{0}");
+    let records_left =
+        common::private_keys(&w.mock, &format!("\u{0}ehr.record.version\u{0}{}\u{0}", common::pid("P-0001")));
     assert!(records_left.is_empty(), "record content still stored: {records_left:?}");
     let after = ok(&w.call(&w.regulator, &["ListRecords", "P-0001", "all", "10", ""]).await);
     assert_eq!(after["records"].as_array().unwrap().len(), before["records"].as_array().unwrap().len());
@@ -187,8 +195,7 @@ async fn the_core_scenario() {
     assert_eq!(out.response.status, 409);
 
     // Erasure is final: no write for the patient succeeds afterwards, whoever tries.
-    let state = w.mock.ledger().public_state();
-    let private = w.mock.ledger().private_state("patientData");
+    let state = common::state(&w.mock);
     let note = json!({"body": {"kind": "clinicalNote", "text": "after erasure"}});
     let org = r#"{"kind":"organisation","msp":"HospitalBMSP"}"#;
     let attempts = [
@@ -203,8 +210,7 @@ async fn the_core_scenario() {
         assert_eq!(out.response.status, 409, "{}", out.response.message);
         assert!(out.response.message.contains("erased"), "{}", out.response.message);
     }
-    assert_eq!(w.mock.ledger().public_state(), state, "a refused write changed public state");
-    assert_eq!(w.mock.ledger().private_state("patientData"), private, "a refused write changed private data");
+    assert_eq!(common::state(&w.mock), state, "a refused write changed the ledger");
 }
 
 #[tokio::test]
@@ -240,7 +246,7 @@ async fn records_are_versioned_and_deleted_as_tombstones() {
 async fn record_bad_input_names_the_field_and_writes_nothing() {
     let w = w();
     ok(&w.with(&w.a1, &["RegisterPatient", "P-0001"], "patient", patient_details()).await);
-    let before = w.mock.ledger().public_state();
+    let before = common::state(&w.mock);
     let many: Vec<Value> = (0..21)
         .map(|_| json!({"sha256": "ab".repeat(32), "size": 1, "mediaType": "image/png", "location": "x"}))
         .collect();
@@ -268,7 +274,7 @@ async fn record_bad_input_names_the_field_and_writes_nothing() {
     assert!(out.response.message.contains("kind"));
     let out = w.call(&w.a1, &["ListRecords", "P-0001", "all", "0", ""]).await;
     assert!(out.response.message.contains("pageSize"));
-    assert_eq!(w.mock.ledger().public_state(), before);
+    assert_eq!(common::state(&w.mock), before);
 }
 
 #[tokio::test]
@@ -281,7 +287,10 @@ async fn verify_record_detects_a_changed_private_copy() {
         .to_owned();
     let v = ok(&w.call(&w.a1, &["VerifyRecord", "P-0001", &id, "1"]).await);
     assert_eq!(v["matches"], true);
-    let key = common::private_key(&w.mock, &format!("\u{0}ehr.record.version\u{0}P-0001\u{0}{id}\u{0}{:010}\u{0}", 1));
+    let key = common::private_key(
+        &w.mock,
+        &format!("\u{0}ehr.record.version\u{0}{}\u{0}{id}\u{0}{:010}\u{0}", common::pid("P-0001"), 1),
+    );
     let mut stored: Value =
         serde_json::from_slice(&w.mock.ledger().private_data("patientData", &key).unwrap()).unwrap();
     stored["body"]["text"] = json!("tampered");

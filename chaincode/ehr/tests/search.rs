@@ -185,7 +185,7 @@ async fn deleted_diagnoses_and_erased_patients_drop_out() {
     assert_eq!(w.search(&w.a1, json!({"name": "zoe"}), 10, "").await.0, vec!["P-0001"]);
     assert_eq!(w.call(&w.patient, &["RequestErasure", "P-0001"]).await.response.status, 200);
     assert!(w.search(&w.a1, json!({"name": "zoe"}), 10, "").await.0.is_empty());
-    let key = "\u{0}ehr.search\u{0}P-0001\u{0}";
+    let key = &format!("\u{0}ehr.search\u{0}{}\u{0}", common::pid("P-0001"));
     assert_eq!(w.mock.ledger().private_data("patientData", key), None, "the search document is purged too");
 }
 

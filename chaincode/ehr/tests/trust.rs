@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 const SALT: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 const NAME: &str = "Ines Okonkwo-Laurent";
 
-type State = Vec<(String, Vec<u8>)>;
+type State = std::collections::BTreeMap<String, Vec<u8>>;
 
 struct W {
     mock: MockStub,
@@ -59,11 +59,9 @@ impl W {
         common::ok(&self.with(&self.doctor_a, &["AddRecord", "P-0001"], "record", dx).await);
         self
     }
-    /// Public and private state, to show a refused call changed nothing.
-    fn snapshot(&self) -> (State, State) {
-        let public = self.mock.ledger().public_state().into_iter().collect();
-        let private = self.mock.ledger().private_state("patientData").into_iter().collect();
-        (public, private)
+    /// Public state and both collections, to show a refused call changed nothing.
+    fn snapshot(&self) -> [State; 3] {
+        common::state(&self.mock)
     }
 }
 
@@ -96,9 +94,10 @@ async fn a_patient_minted_by_another_hospitals_ca_is_not_the_patient() {
     assert_eq!(entry["granted"], false);
     refused(&w.call(&impostor, &["ReadPatient", "P-0001"]).await, 403, "OpenAccess");
     let after = w.snapshot();
-    assert_eq!(before.1, after.1, "private data changed");
-    let new_keys: Vec<&String> = after.0.iter().filter(|kv| !before.0.contains(kv)).map(|(k, _)| k).collect();
-    assert!(new_keys.iter().all(|k| k.contains("ehr.access")), "only the refused access entry is new: {new_keys:?}");
+    assert_eq!(before[..2], after[..2], "public state or patient data changed");
+    let new_keys: Vec<&String> = after[2].keys().filter(|k| before[2].get(*k) != after[2].get(*k)).collect();
+    assert_eq!(new_keys.len(), 1, "only the refused access entry is new: {new_keys:?}");
+    assert!(new_keys[0].contains("ehr.access"), "{new_keys:?}");
     // The real patient, from the home hospital's CA, still is the patient.
     common::ok(&w.call(&w.patient_a, &["AccessLog", "P-0001", "{}", "100", ""]).await);
 }
@@ -203,12 +202,17 @@ async fn every_key_about_a_patient_names_the_home_hospital_as_its_endorser() {
             ledger.validation_parameter(collection, key).unwrap_or_else(|| panic!("{key:?} has no key-level policy"));
         KeyEndorsementPolicy::from_bytes(&bytes).unwrap().orgs().into_iter().map(str::to_owned).collect::<Vec<String>>()
     };
-    for key in ledger.public_state().keys().filter(|k| !k.contains("ehr.registry")) {
-        assert_eq!(home("", key), vec!["HospitalAMSP"], "public key {key:?}");
-        checked += 1;
-    }
+    let public: Vec<String> = ledger.public_state().into_keys().collect();
+    assert!(
+        public.iter().all(|k| k.contains("ehr.registry") || k.contains("ehr.standing")),
+        "nothing about a patient is public: {public:?}"
+    );
     for key in ledger.private_state("patientData").keys() {
         assert_eq!(home("patientData", key), vec!["HospitalAMSP"], "private key {key:?}");
+        checked += 1;
+    }
+    for key in ledger.private_state("auditData").keys().filter(|k| !k.contains("ehr.secret")) {
+        assert_eq!(home("auditData", key), vec!["HospitalAMSP"], "audit key {key:?}");
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} keys checked");
@@ -392,14 +396,15 @@ async fn the_file_key_is_private_sealed_and_shredded_by_erasure() {
     let w = w().registered().await;
     // Registration without a file key is refused before anything is written.
     let details = json!({"name": "No Key", "birthDate": "1970-01-01", "sex": "male"}).to_string();
-    let call = Invocation::new(["RegisterPatient", "P-0002"])
+    let call = Invocation::new(["RegisterPatient"])
         .caller(&w.doctor_a)
+        .transient("patientId", b"P-0002".to_vec())
         .transient("patient", details.into_bytes())
         .transient("salt", SALT.as_bytes().to_vec())
         .transient("sealTo", common::opening_key().public_bytes());
     refused(&w.mock.invoke(&w.router, call).await, 400, "transient.fileKey");
 
-    let key_prefix = "\u{0}ehr.patient.filekey\u{0}P-0001\u{0}";
+    let key_prefix = &format!("\u{0}ehr.patient.filekey\u{0}{}\u{0}", common::pid("P-0001"));
     let stored = common::private_key(&w.mock, key_prefix);
     let policy =
         KeyEndorsementPolicy::from_bytes(&w.mock.ledger().validation_parameter("patientData", &stored).unwrap())
@@ -431,4 +436,106 @@ async fn purposes_come_from_a_fixed_list_so_that_no_free_text_reaches_public_sta
     assert_eq!(w.snapshot(), before);
     let entry = common::ok(&w.call(&w.doctor_a, &["OpenAccess", "P-0001", "second-opinion"]).await);
     assert_eq!(entry["purpose"], "second-opinion");
+}
+
+/// What a block shows of a transaction: its arguments, its answer, its event
+/// and the keys and value hashes of its writes. None of it may say which
+/// patient a person reached, why, under which consent, or what kind of record
+/// the patient has.
+#[tokio::test]
+async fn a_block_shows_no_patient_nor_who_reached_them() {
+    let w = w().registered().await;
+    let grantee = json!({"kind": "organisation", "msp": "HospitalBMSP"}).to_string();
+    let raw = |who: &TestIdentity, function: &str, params: Vec<(&str, String)>| {
+        let mut call = Invocation::new([function])
+            .caller(who)
+            .transient("sealTo", common::opening_key().public_bytes())
+            .transient("salt", SALT.as_bytes().to_vec())
+            .transient("dispenseCode", common::DISPENSE_CODE.as_bytes().to_vec());
+        for (k, v) in params {
+            call = call.transient(k, v.into_bytes());
+        }
+        w.mock.invoke(&w.router, call)
+    };
+    let rx =
+        json!({"body": {"kind": "prescription", "medication": "tamoxifen", "dose": "20 mg", "frequency": "daily"}});
+    let outs = vec![
+        raw(
+            &w.patient_a,
+            "GrantConsent",
+            vec![("patientId", "P-0001".into()), ("grantee", grantee.clone()), ("scope", "readWrite".into())],
+        )
+        .await,
+        raw(&w.doctor_b, "OpenAccess", vec![("patientId", "P-0001".into()), ("purpose", "second-opinion".into())])
+            .await,
+        raw(&w.doctor_b, "AddRecord", vec![("patientId", "P-0001".into()), ("record", rx.to_string())]).await,
+        raw(&w.patient_a, "RevokeConsent", vec![("patientId", "P-0001".into()), ("grantee", grantee)]).await,
+    ];
+    let who = person(&w.doctor_b);
+    for out in &outs {
+        assert_eq!(out.response.status, 200, "{}", out.response.message);
+        let answer = String::from_utf8_lossy(&out.response.payload).into_owned();
+        assert!(serde_json::from_str::<ehr_chaincode::seal::Sealed>(&answer).is_ok(), "answer not sealed: {answer}");
+        let event = String::from_utf8_lossy(&out.event.as_ref().unwrap().payload).into_owned();
+        for needle in ["P-0001", "HospitalB", who["id"].as_str().unwrap(), "second-opinion", "prescription", "consent"]
+        {
+            assert!(!answer.contains(needle) && !event.contains(needle), "{needle} readable in {answer} / {event}");
+        }
+    }
+    // Nothing about the patient is public; private keys name only pseudonyms,
+    // and every auditData value carries its own salt, so that neither hash in a
+    // block can be confirmed by hashing a guess.
+    let [public, patient_data, audit] = common::state(&w.mock);
+    assert!(public.keys().all(|k| k.contains("ehr.registry") || k.contains("ehr.standing")), "{public:?}");
+    for key in patient_data.keys().chain(audit.keys()) {
+        assert!(!key.contains("P-0001"), "a private key names the patient: {key:?}");
+    }
+    let mut salts = std::collections::BTreeSet::new();
+    for (key, value) in audit.iter().filter(|(k, _)| !k.contains("ehr.secret")) {
+        let v: Value = serde_json::from_slice(value).unwrap();
+        let salt = v["salt"].as_str().unwrap_or_else(|| panic!("{key:?} is stored without a salt"));
+        assert_eq!(salt.len(), 64);
+        assert!(salts.insert(salt.to_owned()), "a salt is used twice");
+    }
+    // The same facts stay readable to the patient and the regulator.
+    let log = common::ok(&w.call(&w.patient_a, &["AccessLog", "P-0001", "{}", "100", ""]).await);
+    assert_eq!(log["entries"][0]["purpose"], "second-opinion");
+    let regulator = w.orgs.regulator("regulator1", &[("role", "regulator")]);
+    let trail = common::ok(&w.call(&regulator, &["AuditTrail", "P-0001"]).await);
+    for action in ["consentGranted", "consentRevoked", "accessOpened", "recordAdded"] {
+        assert!(trail.as_array().unwrap().iter().any(|l| l["action"] == action), "{action} missing: {trail}");
+    }
+    let key = common::notification_key(&w.mock, &w.router, &regulator).await;
+    let notice = common::open_notice(&outs[1], &key).expect("the regulator is notified");
+    assert_eq!(notice["actor"], who);
+}
+
+#[tokio::test]
+async fn the_channel_secret_is_set_once_by_a_member_admin() {
+    let mock = MockStub::new("ehr");
+    let router = common::router();
+    let key = fabric_shim::create_composite_key("ehr.registry", &[]).unwrap();
+    let registry: Value = serde_json::from_str(common::ROLES_REGISTRY).unwrap();
+    mock.ledger().seed_state(&key, registry.to_string().as_bytes());
+    let orgs = common::Orgs::new();
+    let admin = orgs.hospital_b_admin();
+    let doctor = orgs.hospital_a("doctor1", &[("role", "doctor")]);
+    let set = |who: &TestIdentity, secret: &str| {
+        mock.invoke(&router, Invocation::new(["SetChannelSecret"]).caller(who).transient("channelSecret", secret))
+    };
+    let secret = "ab".repeat(32);
+    // Before the secret is set, nothing about patients can be written.
+    let out =
+        common::invoke(&mock, &router, Invocation::new(["OpenAccess", "P-0001", "treatment"]).caller(&doctor)).await;
+    assert_eq!(out.response.status, 500);
+    assert!(out.response.message.contains("SetChannelSecret"), "{}", out.response.message);
+    refused(&set(&doctor, &secret).await, 403, "organisation admin");
+    refused(&set(&admin, "abcd").await, 400, "transient.channelSecret");
+    assert_eq!(set(&admin, &secret).await.response.status, 200);
+    refused(&set(&admin, &"cd".repeat(32)).await, 409, "already set");
+    let key = fabric_shim::create_composite_key("ehr.secret", &[]).unwrap();
+    assert_eq!(mock.ledger().private_data("auditData", &key), Some(vec![0xab; 32]));
+    let policy =
+        KeyEndorsementPolicy::from_bytes(&mock.ledger().validation_parameter("auditData", &key).unwrap()).unwrap();
+    assert_eq!(policy.orgs().len(), 3, "every member guards the secret");
 }

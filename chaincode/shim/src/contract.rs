@@ -106,6 +106,9 @@ pub trait Param: Sized {
     fn from_arg(name: &str, bytes: &[u8]) -> Result<Self, ContractError>;
     /// The parameter's schema.
     fn schema(generator: &mut SchemaGenerator) -> Schema;
+    /// The value of a parameter that was not sent at all (a transient entry
+    /// left out): `None` for an `Option`, a 400 naming it for anything else.
+    fn missing(name: &str) -> Result<Self, ContractError>;
 }
 
 impl<T: DeserializeOwned + JsonSchema> Param for T {
@@ -125,6 +128,11 @@ impl<T: DeserializeOwned + JsonSchema> Param for T {
     fn schema(generator: &mut SchemaGenerator) -> Schema {
         generator.subschema_for::<T>()
     }
+
+    fn missing(name: &str) -> Result<Self, ContractError> {
+        serde_json::from_value::<T>(Value::Null)
+            .map_err(|_| ContractError::bad_request(format!("transient {name:?} is required")))
+    }
 }
 
 /// A function's whole parameter list: `()` or a tuple of [`Param`]s.
@@ -133,6 +141,8 @@ pub trait Params: Sized + Send + 'static {
     const COUNT: usize;
     /// Decodes the arguments; `names` has [`Params::COUNT`] entries.
     fn from_args(names: &[String], args: &[Vec<u8>]) -> Result<Self, ContractError>;
+    /// Decodes the parameters from the transient map, each under its name.
+    fn from_transient(names: &[String], transient: &BTreeMap<String, Vec<u8>>) -> Result<Self, ContractError>;
     /// One schema per parameter.
     fn schemas(generator: &mut SchemaGenerator) -> Vec<Schema>;
 }
@@ -152,6 +162,13 @@ macro_rules! impl_params {
                     )));
                 }
                 Ok(($($t::from_arg(&names[$i], &args[$i])?,)*))
+            }
+            #[allow(unused_variables)]
+            fn from_transient(names: &[String], transient: &BTreeMap<String, Vec<u8>>) -> Result<Self, ContractError> {
+                Ok(($(match transient.get(&names[$i]) {
+                    Some(bytes) => $t::from_arg(&names[$i], bytes)?,
+                    None => $t::missing(&names[$i])?,
+                },)*))
             }
             #[allow(unused_variables)]
             fn schemas(generator: &mut SchemaGenerator) -> Vec<Schema> {
@@ -198,6 +215,7 @@ struct Signature {
 
 struct Transaction {
     read_only: bool,
+    args_in_transient: bool,
     param_names: Vec<String>,
     describe: fn(&[String], &mut SchemaGenerator) -> Signature,
     call: Call,
@@ -250,7 +268,24 @@ impl Contract {
         F: Fn(Stub, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
-        self.add(name, param_names, false, f)
+        self.add(name, param_names, false, false, f)
+    }
+
+    /// Adds a function that may change state and takes its parameters from the
+    /// transient map, each under its parameter name, never from the proposal's
+    /// arguments: what it is called with stays out of every block (transient
+    /// data is not recorded). A parameter left out of the map is `None` if it
+    /// is an `Option`, and refused otherwise; a proposal that carries
+    /// positional arguments is refused, so that a client cannot leak them by mistake.
+    pub fn submit_transient<P, R, E, F, Fut>(self, name: &str, param_names: &[&str], f: F) -> Self
+    where
+        P: Params,
+        R: Returns,
+        E: Into<ContractError> + Send + 'static,
+        F: Fn(Stub, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        self.add(name, param_names, false, true, f)
     }
 
     /// Adds a read-only function (clients evaluate it); its writes are refused.
@@ -262,7 +297,7 @@ impl Contract {
         F: Fn(Stub, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
-        self.add(name, param_names, true, f)
+        self.add(name, param_names, true, false, f)
     }
 
     /// Runs before every function of this contract; an error stops the transaction.
@@ -295,7 +330,14 @@ impl Contract {
         self
     }
 
-    fn add<P, R, E, F, Fut>(mut self, name: &str, param_names: &[&str], read_only: bool, f: F) -> Self
+    fn add<P, R, E, F, Fut>(
+        mut self,
+        name: &str,
+        param_names: &[&str],
+        read_only: bool,
+        args_in_transient: bool,
+        f: F,
+    ) -> Self
     where
         P: Params,
         R: Returns,
@@ -324,7 +366,17 @@ impl Contract {
             let f = f.clone();
             let names = call_names.clone();
             Box::pin(async move {
-                let params = P::from_args(&names, &args)?;
+                let params = if args_in_transient {
+                    if !args.is_empty() {
+                        return Err(ContractError::bad_request(format!(
+                            "this function takes no arguments: send {} as transient data, so that they never reach a block",
+                            names.join(", ")
+                        )));
+                    }
+                    P::from_transient(&names, stub.transient())?
+                } else {
+                    P::from_args(&names, &args)?
+                };
                 f(stub, params).await.map_err(Into::into)?.into_payload()
             })
         });
@@ -332,7 +384,8 @@ impl Contract {
             params: names.iter().cloned().zip(P::schemas(generator)).collect(),
             returns: R::schema(generator),
         };
-        self.transactions.insert(name.to_owned(), Transaction { read_only, param_names: names, describe, call });
+        self.transactions
+            .insert(name.to_owned(), Transaction { read_only, args_in_transient, param_names: names, describe, call });
         self
     }
 }
@@ -418,9 +471,14 @@ impl Router {
                 .iter()
                 .map(|(fname, tx)| {
                     let sig = (tx.describe)(&tx.param_names, &mut generator);
+                    let tag = match (tx.read_only, tx.args_in_transient) {
+                        (true, _) => json!(["EVALUATE", "evaluate"]),
+                        (false, false) => json!(["SUBMIT", "submit"]),
+                        (false, true) => json!(["SUBMIT", "submit", "TRANSIENT"]),
+                    };
                     let mut t = json!({
                         "name": fname,
-                        "tag": if tx.read_only { json!(["EVALUATE", "evaluate"]) } else { json!(["SUBMIT", "submit"]) },
+                        "tag": tag,
                         "parameters": sig.params.into_iter().map(|(n, s)| json!({"name": n, "schema": s})).collect::<Vec<_>>(),
                     });
                     if let Some(r) = sig.returns {

@@ -124,6 +124,35 @@ mod hooks {
         assert_eq!(tx["returns"]["type"], "string");
     }
 
+    async fn greet(_: Stub, (name, times): (String, Option<u32>)) -> Result<String, ContractError> {
+        Ok(format!("hello {name} x{}", times.unwrap_or(1)))
+    }
+
+    #[tokio::test]
+    async fn transient_parameters_come_only_from_the_transient_map() {
+        let r = Router::builder("t", "1")
+            .contract(Contract::new("T").submit_transient("Greet", &["name", "times"], greet))
+            .build()
+            .expect("router");
+        let mock = MockStub::new("ehr");
+        let out = mock.invoke(&r, Invocation::new(["Greet"]).transient("name", "bob").transient("times", "3")).await;
+        assert_eq!(out.payload_text(), "\"hello bob x3\"", "{}", out.response.message);
+        let out = mock.invoke(&r, Invocation::new(["Greet"]).transient("name", "\"ann\"")).await;
+        assert_eq!(out.payload_text(), "\"hello ann x1\"", "a missing Option is None: {}", out.response.message);
+        let out = mock.invoke(&r, Invocation::new(["Greet"]).transient("times", "3")).await;
+        assert_eq!(out.response.status, 400);
+        assert!(out.response.message.contains("transient \"name\" is required"), "{}", out.response.message);
+        let out = mock.invoke(&r, Invocation::new(["Greet", "bob"]).transient("name", "bob")).await;
+        assert_eq!(out.response.status, 400, "positional arguments would reach the block");
+        assert!(out.response.message.contains("send name, times as transient data"), "{}", out.response.message);
+        let out = mock.invoke(&r, Invocation::new(["org.hyperledger.fabric:GetMetadata"])).await;
+        let md: serde_json::Value = serde_json::from_slice(&out.response.payload).unwrap();
+        assert_eq!(
+            md["contracts"]["T"]["transactions"][0]["tag"],
+            serde_json::json!(["SUBMIT", "submit", "TRANSIENT"])
+        );
+    }
+
     #[test]
     fn bad_definitions_are_refused_with_every_problem_listed() {
         let err = Router::builder("x", "1")

@@ -101,7 +101,7 @@ pub(crate) enum Command {
     Audit(PatientArg),
     /// Have your private data purged (patients); hashes and the audit trail stay
     Erase(Erase),
-    /// Print who viewed or changed a patient's data, as it happens
+    /// Print who viewed or changed a patient's data, as it happens (patients and regulators)
     Notifications(Notifications),
     /// Walk the core scenario on the local network, printing each step
     Demo(Demo),
@@ -193,7 +193,7 @@ pub(crate) enum PatientCmd {
     },
     /// Find patients you have grounds to see
     Search(Search),
-    /// Every version of the patient's public record: who changed what, when
+    /// Every version of the patient's record: who changed what, when
     History(PatientArg),
     /// Make another doctor an attending doctor (attending doctors; a doctor of another hospital needs the patient's consent first)
     Attend {
@@ -487,6 +487,8 @@ pub(crate) struct Erase {
     pub(crate) yes: bool,
 }
 
+/// Notifications are sealed in each event: a patient opens their own, a
+/// regulator their organisation's; other identities have none to open.
 #[derive(Debug, Args)]
 pub(crate) struct Notifications {
     /// Keep listening (reconnecting after faults) instead of stopping when quiet

@@ -6,7 +6,9 @@
 //! arguments, so they never reach the ledger in the clear. Functions that
 //! return patient data get a fresh one-time key per call (`sealTo`) and
 //! answer sealed to it: even if such a call were submitted, the block would
-//! hold only ciphertext.
+//! hold only ciphertext. Functions that write about a patient take even their
+//! arguments (the patient id, the grantee, the purpose) as transient data and
+//! answer sealed too, so that no block says who reached which patient.
 
 use fabric_gateway::{CallBuilder, ChaincodeEvent, Contract, EventStream, RetryPolicy, Start, retry_on_conflict};
 use futures::StreamExt;
@@ -14,7 +16,7 @@ use rand_core::{OsRng, RngCore};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use ehr_chaincode::events::{EVENT_NAME, Notification};
+use ehr_chaincode::events::{EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
 use ehr_chaincode::model::{
     AccessEntry, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus,
     PrivateRecord, Purpose, RecordBody, RecordKind, RecordMeta, Scope, Standing,
@@ -39,7 +41,7 @@ pub type RecordVersions = Vec<Version<RecordMeta, RecordBody>>;
 /// salt included) and, for a prescription, its dispensing code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordWritten {
-    /// The public metadata.
+    /// The metadata.
     pub meta: RecordMeta,
     /// The salted private copy.
     pub copy: PrivateRecord,
@@ -89,7 +91,7 @@ pub struct EhrClient {
     retry: RetryPolicy,
 }
 
-/// 32 random bytes as hex: each version's salt, so that its public hash
+/// 32 random bytes as hex: each version's salt, so that its kept hash
 /// cannot be confirmed by hashing guesses.
 fn fresh_salt() -> String {
     hex::encode(random_32())
@@ -177,6 +179,38 @@ impl EhrClient {
         decode(function, &bytes)
     }
 
+    /// Submits a function that writes about a patient: its parameters go as
+    /// transient data under their names (none as arguments), with a one-time
+    /// key that its answer comes sealed to. Retries as [`Self::submit`] does.
+    async fn submit_sealed<T: DeserializeOwned>(
+        &self,
+        function: &str,
+        params: &[(&str, String)],
+        transient: &[(&str, Vec<u8>)],
+    ) -> Result<T> {
+        let key = OpeningKey::from_random_bytes(random_32());
+        let build = || -> CallBuilder {
+            let mut call = self.contract.call(function).transient(TRANSIENT_SEAL_TO, key.public_bytes());
+            for (name, value) in params {
+                call = call.transient(*name, value.clone().into_bytes());
+            }
+            for (k, v) in transient {
+                call = call.transient(*k, v.clone());
+            }
+            call
+        };
+        let (tx_id, bytes) = retry_on_conflict(self.retry, |_| async {
+            let proposal = build().build()?;
+            let tx_id = proposal.transaction_id().to_owned();
+            let submitted = proposal.endorse().await?.submit().await?;
+            submitted.commit().status().await?.ensure_committed()?;
+            Ok((tx_id, submitted.into_result()))
+        })
+        .await?;
+        let sealed: Sealed = decode(function, &bytes)?;
+        key.open(&tx_id, &sealed).map_err(|e| EhrClientError::Decode(format!("{function}: {e}")))
+    }
+
     fn patient_transient(details: &PatientDetails) -> Result<Vec<(&'static str, Vec<u8>)>> {
         Ok(vec![(TRANSIENT_PATIENT, json_arg(details)?.into_bytes()), (TRANSIENT_SALT, fresh_salt().into_bytes())])
     }
@@ -195,7 +229,7 @@ impl EhrClient {
     pub async fn register_patient(&self, id: &PatientId, details: &PatientDetails) -> Result<PatientRecord> {
         let mut transient = Self::patient_transient(details)?;
         transient.push((TRANSIENT_FILE_KEY, hex::encode(random_32()).into_bytes()));
-        self.submit("RegisterPatient", &[id.to_string()], &transient).await
+        self.submit_sealed("RegisterPatient", &[("patientId", id.to_string())], &transient).await
     }
 
     /// `FileKey`: the key the patient's off-chain files are encrypted with
@@ -207,17 +241,19 @@ impl EhrClient {
 
     /// `UpdatePatient`: an attending doctor writes a new version of the patient's details.
     pub async fn update_patient(&self, id: &PatientId, details: &PatientDetails) -> Result<PatientRecord> {
-        self.submit("UpdatePatient", &[id.to_string()], &Self::patient_transient(details)?).await
+        self.submit_sealed("UpdatePatient", &[("patientId", id.to_string())], &Self::patient_transient(details)?).await
     }
 
     /// `AddAttendingDoctor` (a doctor of another hospital needs the patient's consent first).
     pub async fn add_attending_doctor(&self, id: &PatientId, doctor: &Person) -> Result<PatientRecord> {
-        self.submit("AddAttendingDoctor", &[id.to_string(), json_arg(doctor)?], &[]).await
+        let params = [("patientId", id.to_string()), ("doctor", json_arg(doctor)?)];
+        self.submit_sealed("AddAttendingDoctor", &params, &[]).await
     }
 
     /// `RemoveAttendingDoctor`: the patient or an admin of their home hospital.
     pub async fn remove_attending_doctor(&self, id: &PatientId, doctor: &Person) -> Result<PatientRecord> {
-        self.submit("RemoveAttendingDoctor", &[id.to_string(), json_arg(doctor)?], &[]).await
+        let params = [("patientId", id.to_string()), ("doctor", json_arg(doctor)?)];
+        self.submit_sealed("RemoveAttendingDoctor", &params, &[]).await
     }
 
     /// `RoleRegistry`: which organisation may assert which role.
@@ -227,7 +263,8 @@ impl EhrClient {
 
     /// `OpenAccess`: records who looks and why, and opens a read window.
     pub async fn open_access(&self, id: &PatientId, purpose: Purpose) -> Result<AccessEntry> {
-        self.submit("OpenAccess", &[id.to_string(), purpose.as_str().to_owned()], &[]).await
+        let params = [("patientId", id.to_string()), ("purpose", purpose.as_str().to_owned())];
+        self.submit_sealed("OpenAccess", &params, &[]).await
     }
 
     /// `ReadPatient` (needs an open access window); the answer comes sealed to this call's key.
@@ -248,13 +285,19 @@ impl EhrClient {
         scope: Scope,
         expires_at: Option<i64>,
     ) -> Result<Consent> {
-        let args = [id.to_string(), json_arg(grantee)?, json_arg(&scope)?, json_arg(&expires_at)?];
-        self.submit("GrantConsent", &args, &[]).await
+        let params = [
+            ("patientId", id.to_string()),
+            ("grantee", json_arg(grantee)?),
+            ("scope", json_arg(&scope)?),
+            ("expiresAt", json_arg(&expires_at)?),
+        ];
+        self.submit_sealed("GrantConsent", &params, &[]).await
     }
 
     /// `RevokeConsent`.
     pub async fn revoke_consent(&self, id: &PatientId, grantee: &Grantee) -> Result<Consent> {
-        self.submit("RevokeConsent", &[id.to_string(), json_arg(grantee)?], &[]).await
+        let params = [("patientId", id.to_string()), ("grantee", json_arg(grantee)?)];
+        self.submit_sealed("RevokeConsent", &params, &[]).await
     }
 
     /// `ListConsents`.
@@ -297,21 +340,22 @@ impl EhrClient {
         if let Some(code) = &code {
             transient.push((TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec()));
         }
-        let meta = self.submit("AddRecord", &[id.to_string()], &transient).await?;
+        let meta = self.submit_sealed("AddRecord", &[("patientId", id.to_string())], &transient).await?;
         Ok(Self::written(meta, record, salt, code))
     }
 
     /// `UpdateRecord`.
     pub async fn update_record(&self, id: &PatientId, record_id: &str, record: &RecordInput) -> Result<RecordWritten> {
         let salt = fresh_salt();
-        let args = [id.to_string(), record_id.to_owned()];
-        let meta = self.submit("UpdateRecord", &args, &Self::record_transient(record, &salt)?).await?;
+        let params = [("patientId", id.to_string()), ("recordId", record_id.to_owned())];
+        let meta = self.submit_sealed("UpdateRecord", &params, &Self::record_transient(record, &salt)?).await?;
         Ok(Self::written(meta, record, salt, None))
     }
 
     /// `DeleteRecord`: a tombstone with the reason; history stays.
     pub async fn delete_record(&self, id: &PatientId, record_id: &str, reason: &str) -> Result<RecordMeta> {
-        self.submit("DeleteRecord", &[id.to_string(), record_id.to_owned(), reason.to_owned()], &[]).await
+        let params = [("patientId", id.to_string()), ("recordId", record_id.to_owned()), ("reason", reason.to_owned())];
+        self.submit_sealed("DeleteRecord", &params, &[]).await
     }
 
     /// `ReadRecord` (needs an open access window); sealed to this call's key.
@@ -349,13 +393,14 @@ impl EhrClient {
                 slip.record_id
             ))
         })?;
-        let args = [slip.record_id.clone(), copy_hash(&slip.copy)?];
-        self.submit("DispensePrescription", &args, &[(TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec())]).await
+        let params = [("recordId", slip.record_id.clone()), ("hash", copy_hash(&slip.copy)?)];
+        self.submit_sealed("DispensePrescription", &params, &[(TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec())])
+            .await
     }
 
     /// `RequestErasure`: the patient has their private data purged.
     pub async fn request_erasure(&self, id: &PatientId) -> Result<PatientRecord> {
-        self.submit("RequestErasure", &[id.to_string()], &[]).await
+        self.submit_sealed("RequestErasure", &[("patientId", id.to_string())], &[]).await
     }
 
     /// `AuditTrail`.
@@ -404,23 +449,44 @@ impl EhrClient {
         self.submit("SetStanding", &[json_arg(person)?, suspended.to_string(), reason.to_owned()], &[]).await
     }
 
-    /// The contract's notifications (who registered, changed, viewed or was
-    /// refused, consent changes), from `start`. Events of other names are skipped.
+    /// `NotificationKey`: the key that opens the caller's notifications (a
+    /// patient's own, a regulator's organisation's), fetched sealed.
+    pub async fn notification_key(&self) -> Result<OpeningKey> {
+        let seed: NotificationKeySeed = self.evaluate_sealed("NotificationKey", &[], &[]).await?;
+        let bytes: [u8; 32] = hex::decode(&seed.seed).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
+            EhrClientError::Decode("NotificationKey answered a seed that is not 32 bytes of hex".into())
+        })?;
+        Ok(OpeningKey::from_random_bytes(bytes))
+    }
+
+    /// The caller's notifications (who registered, changed, viewed or was
+    /// refused, consent changes), from `start`: each event's notices are
+    /// sealed per recipient, so this fetches the caller's notification key
+    /// and keeps the events that hold a notice it opens. Only patients and
+    /// regulators have one.
     pub async fn notifications(&self, start: Start) -> Result<EventStream<(ChaincodeEvent, Notification)>> {
+        let key = std::sync::Arc::new(self.notification_key().await?);
         let network = self.contract.network();
         let stream = network.chaincode_events(self.contract.chaincode(), start).await?;
         Ok(stream
-            .filter_map(|item| async move {
-                match item {
-                    Ok(event) if event.event_name != EVENT_NAME => None,
-                    Ok(event) => match serde_json::from_slice::<Notification>(&event.payload) {
-                        Ok(n) => Some(Ok((event, n))),
-                        Err(e) => Some(Err(fabric_gateway::GatewayError::Decode {
-                            what: "an EHR notification",
-                            message: e.to_string(),
-                        })),
-                    },
-                    Err(e) => Some(Err(e)),
+            .filter_map(move |item| {
+                let key = key.clone();
+                async move {
+                    match item {
+                        Ok(event) if event.event_name != EVENT_NAME => None,
+                        Ok(event) => match serde_json::from_slice::<SealedNotices>(&event.payload) {
+                            Ok(sealed) => sealed
+                                .notices
+                                .iter()
+                                .find_map(|n| key.open::<Notification>(&event.transaction_id, n).ok())
+                                .map(|n| Ok((event, n))),
+                            Err(e) => Some(Err(fabric_gateway::GatewayError::Decode {
+                                what: "an EHR event",
+                                message: e.to_string(),
+                            })),
+                        },
+                        Err(e) => Some(Err(e)),
+                    }
                 }
             })
             .boxed())

@@ -59,8 +59,9 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     let (_, regulator) = as_user(global, "regulator1@regulator").await?;
     let (_, stranger) = as_user(global, "doctor2@hospitala").await?;
 
-    // Listen from the current block so the patient's notifications can be shown at the end.
-    let listen_from = doctor.notifications(Start::NextCommit).await?;
+    // Listen from the current block so the notifications can be shown at the end.
+    // Events are sealed: only the patient and the regulator can open them.
+    let listen_from = regulator.notifications(Start::NextCommit).await?;
 
     s.step("doctor1@hospitala", "registers the patient; name and birth date go as transient data only");
     let details = PatientDetails {
@@ -160,7 +161,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     s.step("pharmacist1@hospitalb", "verifies the prescription copy and dispenses it");
     let check = pharmacist.verify_prescription(&rx.meta.id, &rx_hash).await?;
     s.ok(format!("copy matches: {}; prescribed at {}", check.matches, check.status.prescribed.actor.msp));
-    // The patient hands over the slip, which carries the dispensing code; the public hash alone is not enough.
+    // The patient hands over the slip, which carries the dispensing code; the hash alone is not enough.
     let slip = rx.slip();
     pharmacist.dispense_prescription(&slip).await?;
     s.ok("dispensed with the code on the patient's slip");
@@ -191,7 +192,10 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
         ));
     }
 
-    s.step("anyone", "notifications the patient would have seen");
+    s.step(
+        "regulator1@regulator",
+        "opens the sealed notifications (the patient gets the same; nobody else can read them)",
+    );
     let mut stream = listen_from;
     let mut seen = 0;
     while let Ok(Some(item)) = tokio::time::timeout(std::time::Duration::from_secs(3), stream.next()).await {

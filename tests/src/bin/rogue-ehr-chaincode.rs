@@ -1,7 +1,8 @@
 //! TEST HARNESS, NOT A CHAINCODE: what a dishonest member organisation could
 //! run under its own package id in place of `ehr-chaincode`. It endorses
-//! anything: it overwrites a patient's public record, forges a consent and
-//! purges a patient's private data, with none of the contract's checks. The
+//! anything: it overwrites a patient's record, forges a consent and purges a
+//! patient's file key, with none of the contract's checks (its organisation's
+//! peer holds the channel secret, so it finds the pseudonymous keys). The
 //! end-to-end test runs it as HospitalB's chaincode server and shows that
 //! Fabric's validation refuses every such transaction endorsed by HospitalB
 //! alone (`ENDORSEMENT_POLICY_FAILURE`): the key-level policies name the
@@ -15,28 +16,38 @@ use std::sync::Arc;
 use fabric_shim::{Contract, ContractError, Router, ServerConfig, Stub};
 
 const COLLECTION: &str = "patientData";
+const AUDIT: &str = "auditData";
 
 fn key(stub: &Stub, kind: &str, parts: &[&str]) -> Result<String, ContractError> {
     stub.create_composite_key(kind, parts).map_err(|e| ContractError::internal(e.to_string()))
 }
 
-/// Replaces the patient's public record: attending doctors, hashes and erasure flag.
+/// The patient's pseudonym, from the channel secret this organisation's peer holds.
+async fn pid(stub: &Stub, patient: &str) -> Result<String, ContractError> {
+    let secret = stub
+        .get_private_data(AUDIT, &key(stub, "ehr.secret", &[])?)
+        .await?
+        .ok_or_else(|| ContractError::internal("no channel secret on this peer"))?;
+    Ok(ehr_chaincode::store::pseudonym(&secret, "patient", patient))
+}
+
+/// Replaces the patient's record: attending doctors, hashes and erasure flag.
 async fn overwrite(stub: Stub, (patient, forged): (String, String)) -> Result<String, ContractError> {
-    let k = key(&stub, "ehr.patient", &[&patient])?;
-    stub.put_state(&k, forged.into_bytes()).await?;
+    let k = key(&stub, "ehr.patient", &[&pid(&stub, &patient).await?])?;
+    stub.put_private_data(AUDIT, &k, forged.into_bytes()).await?;
     Ok(stub.tx_id().to_owned())
 }
 
 /// Writes a new consent key granting HospitalB read-write access.
 async fn forge_consent(stub: Stub, (patient, consent): (String, String)) -> Result<String, ContractError> {
-    let k = key(&stub, "ehr.consent", &[&patient, "org:HospitalBMSP"])?;
-    stub.put_state(&k, consent.into_bytes()).await?;
+    let k = key(&stub, "ehr.consent", &[&pid(&stub, &patient).await?, "org:HospitalBMSP"])?;
+    stub.put_private_data(AUDIT, &k, consent.into_bytes()).await?;
     Ok(stub.tx_id().to_owned())
 }
 
-/// Purges the first version of the patient's private details.
+/// Purges the patient's file key: their stored files would become unreadable.
 async fn purge(stub: Stub, (patient,): (String,)) -> Result<String, ContractError> {
-    let k = key(&stub, "ehr.patient.version", &[&patient, &format!("{:010}", 1)])?;
+    let k = key(&stub, "ehr.patient.filekey", &[&pid(&stub, &patient).await?])?;
     stub.purge_private_data(COLLECTION, &k).await?;
     Ok(stub.tx_id().to_owned())
 }

@@ -16,13 +16,49 @@ pub fn router() -> Router {
     ehr_chaincode::router_with(ehr_chaincode::Settings { max_clock_skew_seconds: None }).unwrap()
 }
 
-/// A mock ledger holding the roles registry, as after `network.sh deploy`.
+/// The channel secret the tests' ledgers are seeded with.
+pub const CHANNEL_SECRET: [u8; 32] = [0x5e; 32];
+
+/// A mock ledger holding the roles registry and the channel secret, as after `network.sh deploy`.
 pub fn ledger() -> MockStub {
     let mock = MockStub::new("ehr");
     let key = fabric_shim::create_composite_key("ehr.registry", &[]).unwrap();
     let registry: Value = serde_json::from_str(ROLES_REGISTRY).unwrap();
     mock.ledger().seed_state(&key, registry.to_string().as_bytes());
+    let key = fabric_shim::create_composite_key("ehr.secret", &[]).unwrap();
+    mock.ledger().seed_private_data("auditData", &key, &CHANNEL_SECRET);
     mock
+}
+
+/// The pseudonym that stands for a patient id in every key.
+pub fn pid(patient_id: &str) -> String {
+    ehr_chaincode::store::pseudonym(&CHANNEL_SECRET, "patient", patient_id)
+}
+
+/// Everything the ledger holds: public state and both collections, to show
+/// that a refused call changed nothing.
+pub fn state(mock: &MockStub) -> [std::collections::BTreeMap<String, Vec<u8>>; 3] {
+    let l = mock.ledger();
+    [l.public_state(), l.private_state("patientData"), l.private_state("auditData")]
+}
+
+/// The value of an `auditData` key, without its salt.
+pub fn audit_value(mock: &MockStub, key: &str) -> Option<Value> {
+    let raw = mock.ledger().private_data("auditData", key)?;
+    let salted: Value = serde_json::from_slice(&raw).unwrap();
+    Some(salted["value"].clone())
+}
+
+/// The names of the parameters a function takes as transient data, from the
+/// contract's metadata (tag `TRANSIENT`); `None` for functions that take arguments.
+pub fn transient_parameters(router: &Router, function: &str) -> Option<Vec<String>> {
+    let md: Value = serde_json::from_slice(router.metadata()).unwrap();
+    let txs = md["contracts"]["ehr"]["transactions"].as_array()?;
+    let tx = txs.iter().find(|t| t["name"] == function)?;
+    if !tx["tag"].as_array()?.iter().any(|t| t == "TRANSIENT") {
+        return None;
+    }
+    Some(tx["parameters"].as_array()?.iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect())
 }
 
 /// The dispensing code the tests' prescriptions are written with (the patient's slip carries it).
@@ -49,12 +85,21 @@ pub fn opening_key() -> OpeningKey {
 /// The file key the tests' patients are registered with.
 pub const FILE_KEY: &str = "f11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11ef11e";
 
-/// Runs `call` as the typed client does: with a one-time `sealTo` key (unless
-/// the call sets its own), with a file key when it sends patient details
-/// (registration; ignored by updates), and opening a sealed answer so that
-/// assertions read the plaintext.
+/// Runs `call` as the typed client does: the arguments of a function that
+/// takes them as transient data go there (under the parameters' names), with
+/// a one-time `sealTo` key (unless the call sets its own), with a file key when
+/// it sends patient details (registration; ignored by updates), and opening a
+/// sealed answer so that assertions read the plaintext.
 pub async fn invoke(mock: &MockStub, router: &Router, call: Invocation) -> TxOutcome {
     let key = opening_key();
+    let function = String::from_utf8(call.args[0].clone()).unwrap();
+    let mut call = call;
+    if let Some(names) = transient_parameters(router, &function) {
+        let args = std::mem::replace(&mut call.args, vec![function.into_bytes()]);
+        for (name, value) in names.iter().zip(args.into_iter().skip(1)) {
+            call = call.transient(name, value);
+        }
+    }
     let mut call = if call.transient.contains_key(TRANSIENT_SEAL_TO) {
         call
     } else {
@@ -125,4 +170,19 @@ pub fn person(who: &TestIdentity) -> Value {
 pub fn ok(out: &TxOutcome) -> Value {
     assert_eq!(out.response.status, 200, "{}", out.response.message);
     serde_json::from_slice(&out.response.payload).unwrap()
+}
+
+/// The notification key of `who` (a patient or a regulator), fetched as a
+/// client does: `NotificationKey`, sealed, then the key pair from its seed.
+pub async fn notification_key(mock: &MockStub, router: &Router, who: &TestIdentity) -> OpeningKey {
+    let out = invoke(mock, router, Invocation::new(["NotificationKey"]).caller(who)).await;
+    let seed = ok(&out)["seed"].as_str().unwrap().to_owned();
+    OpeningKey::from_random_bytes(hex::decode(seed).unwrap().try_into().unwrap())
+}
+
+/// The notification in a transaction's event that `key` opens, if any.
+pub fn open_notice(out: &TxOutcome, key: &OpeningKey) -> Option<Value> {
+    let event = out.event.as_ref()?;
+    let notices: ehr_chaincode::events::SealedNotices = serde_json::from_slice(&event.payload).unwrap();
+    notices.notices.iter().find_map(|n| key.open::<Value>(&out.tx_id, n).ok())
 }

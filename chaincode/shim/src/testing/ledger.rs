@@ -55,6 +55,7 @@ pub struct TxSimulation {
     queries: HashMap<String, VecDeque<Vec<u8>>>,
     next_query: u64,
     paginated: bool,
+    private_queried: bool,
 }
 
 fn lock(state: &Mutex<State>) -> Result<std::sync::MutexGuard<'_, State>> {
@@ -77,6 +78,7 @@ impl MemoryLedger {
             queries: HashMap::new(),
             next_query: 0,
             paginated: false,
+            private_queried: false,
         }
     }
 
@@ -94,6 +96,13 @@ impl MemoryLedger {
     pub fn seed_state(&self, key: &str, value: &[u8]) {
         if let Ok(mut s) = lock(&self.state) {
             s.public.insert(key.to_owned(), value.to_vec());
+        }
+    }
+
+    /// Writes a private value directly, outside any transaction (test set-up).
+    pub fn seed_private_data(&self, collection: &str, key: &str, value: &[u8]) {
+        if let Ok(mut s) = lock(&self.state) {
+            s.private.entry(collection.to_owned()).or_default().insert(key.to_owned(), value.to_vec());
         }
     }
 
@@ -151,6 +160,13 @@ impl TxSimulation {
         if self.paginated {
             return Err(Error::InvalidArgument(
                 "paginated queries are supported only in read-only transactions; this one already ran one".into(),
+            ));
+        }
+        // As the peer's simulator: a private range query cannot be validated
+        // at commit, so a transaction that ran one may not write.
+        if self.private_queried {
+            return Err(Error::InvalidArgument(
+                "transaction has already performed queries on private data; writes are not allowed".into(),
             ));
         }
         Ok(())
@@ -220,6 +236,15 @@ impl TxSimulation {
             }
             None => (start.to_owned(), None),
         };
+        if !collection.is_empty() {
+            if !self.writes.is_empty() || !self.metadata_writes.is_empty() {
+                return Err(Error::InvalidArgument(
+                    "queries on private data are supported only in read-only transactions; this one already wrote"
+                        .into(),
+                ));
+            }
+            self.private_queried = true;
+        }
         let s = lock(&self.ledger.state)?;
         let empty = BTreeMap::new();
         let map = if collection.is_empty() { &s.public } else { s.private.get(collection).unwrap_or(&empty) };
