@@ -26,10 +26,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use ehr_chaincode::events::SealedNotices;
-use ehr_chaincode::model::{PatientDetails, PatientId};
-use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
-use ehr_chaincode::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
+use ehr_api::events::SealedNotices;
+use ehr_api::model::{PatientDetails, PatientId};
+use ehr_api::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
+use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
 use ehr_client::EhrClient;
 use ehr_tests::network::{Network, gateway_raw, gateway_with};
 use ehr_tests::{repo_root, target_dir};

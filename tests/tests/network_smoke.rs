@@ -197,10 +197,9 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     // A failed submit carries the chaincode's status and message in the per-peer details.
     assert!(denied.to_string().contains("403, not permitted: only an attending doctor"), "{denied}");
     let hash = {
-        use ehr_chaincode::model::{PrivateRecord, RecordBody};
+        use ehr_api::model::{PrivateRecord, RecordBody};
         let body: RecordBody = serde_json::from_str(rx_body).expect("prescription body");
-        ehr_chaincode::store::record_hash(&PrivateRecord { body, attachments: vec![], salt: "ab".repeat(32) })
-            .expect("hash")
+        ehr_api::hash::record_hash(&PrivateRecord { body, attachments: vec![], salt: "ab".repeat(32) }).expect("hash")
     };
     let check = gateway("evaluate", "hospitalb", "pharmacist1", "ehr", &["VerifyPrescription", &rx_id, &hash]);
     assert!(check["result"].as_str().is_some_and(|r| r.contains(r#""matches":true"#)), "{check}");

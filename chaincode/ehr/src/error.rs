@@ -46,6 +46,12 @@ impl From<fabric_shim::Error> for EhrError {
     }
 }
 
+impl From<ehr_api::Invalid> for EhrError {
+    fn from(e: ehr_api::Invalid) -> Self {
+        Self::BadRequest { field: e.field, rule: e.rule }
+    }
+}
+
 impl From<serde_json::Error> for EhrError {
     fn from(e: serde_json::Error) -> Self {
         Self::Internal(format!("stored JSON is unreadable: {e}"))

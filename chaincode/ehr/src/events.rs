@@ -12,8 +12,8 @@
 //! and who acted, stay unreadable to everyone else.
 
 use fabric_shim::Stub;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+
+pub use ehr_api::events::{EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
 
 use crate::error::Result;
 use crate::model::{Caller, PatientId, PatientRecord, Person, Role};
@@ -21,47 +21,6 @@ use crate::patients::forbidden;
 use crate::registry::OrgKind;
 use crate::seal::{OpeningKey, SealTo, Sealed};
 use crate::store;
-
-/// The name of every EHR event; listeners open its notices with their key.
-pub const EVENT_NAME: &str = "ehr";
-
-/// What a patient's client, and a regulator's, is told.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Notification {
-    /// The patient concerned.
-    pub patient_id: PatientId,
-    /// What happened: `registered`, `updated`, `accessed`, `accessDenied`,
-    /// `consentGranted`, `consentRevoked`, `recordAdded`, `recordUpdated`,
-    /// `recordDeleted`, `erased`.
-    pub action: String,
-    /// Who did it.
-    pub actor: Person,
-    /// The record concerned, if any.
-    pub record_id: Option<String>,
-    /// The transaction.
-    pub tx_id: String,
-}
-
-/// An event's payload: the notification sealed once per recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SealedNotices {
-    /// One sealed copy per recipient, in no telling order (the patient's first,
-    /// then the regulators' by MSP id); open each with [`OpeningKey::open`] and
-    /// the event's transaction id.
-    pub notices: Vec<Sealed>,
-}
-
-/// The seed of a notification key, as `NotificationKey` answers it (sealed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationKeySeed {
-    /// Whose notices it opens: `patient:<id>` or `org:<msp>`.
-    pub recipient: String,
-    /// 32 bytes as hex: derive the key with [`OpeningKey::from_random_bytes`].
-    pub seed: String,
-}
 
 fn patient_recipient(id: &PatientId) -> String {
     format!("patient:{id}")

@@ -33,7 +33,7 @@ mod records;
 pub mod registry;
 pub mod seal;
 pub mod search;
-pub mod store;
+mod store;
 
 pub use error::{EhrError, Result};
 pub use patients::{

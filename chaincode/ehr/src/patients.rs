@@ -10,54 +10,19 @@
 //! Functions that write take their arguments as transient data and seal their
 //! answers: a block must not say who reached which patient (see `store`).
 
+pub use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
+pub use ehr_api::views::{AccessLogPage, AccessQuery, PatientView, Verification};
 use fabric_shim::Stub;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{EhrError, Result};
 use crate::events::notify;
 use crate::model::{
     AccessEntry, Caller, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
-    Purpose, Role, Scope, Stamp,
+    Purpose, Role, Scope,
 };
 use crate::seal::{SealTo, Sealed};
 use crate::search;
 use crate::store::{self, ACCESS_WINDOW_SECONDS};
-
-/// Transient field holding the patient's details.
-pub const TRANSIENT_PATIENT: &str = "patient";
-/// Transient field holding the hex salt.
-pub const TRANSIENT_SALT: &str = "salt";
-/// Transient field holding a new patient's file key (64 hex digits, drawn by the client).
-pub const TRANSIENT_FILE_KEY: &str = "fileKey";
-
-/// What a permitted reader gets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PatientView {
-    /// The patient's record (home, attending doctors, hashes, stamps).
-    pub record: PatientRecord,
-    /// The current private details.
-    pub details: PatientDetails,
-    /// Whether the private copy matches the hash on the ledger.
-    pub verified: bool,
-}
-
-/// Whether a version's private data matches its hash on the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Verification {
-    /// The patient.
-    pub patient_id: PatientId,
-    /// The version checked.
-    pub version: u32,
-    /// The hash on the ledger.
-    pub ledger_hash: String,
-    /// The hash of the private copy this peer holds (none if it holds none).
-    pub private_hash: Option<String>,
-    /// Whether they are equal.
-    pub matches: bool,
-}
 
 fn private_from_transient(stub: &Stub) -> Result<PrivatePatient> {
     let raw = stub.transient().get(TRANSIENT_PATIENT).ok_or_else(|| {
@@ -146,7 +111,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> 
             existing.home_msp
         )));
     }
-    let stamp = Stamp::now(&stub, &caller)?;
+    let stamp = crate::model::stamp(&stub, &caller)?;
     let record = PatientRecord {
         id: id.clone(),
         home_msp: caller.person.msp.clone(),
@@ -179,7 +144,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let private = private_from_transient(&stub)?;
     record.version += 1;
     record.hashes.push(store::version_hash(&private)?);
-    record.updated = Stamp::now(&stub, &caller)?;
+    record.updated = crate::model::stamp(&stub, &caller)?;
     store::put_private(&stub, &record, &private).await?;
     store::put_patient(&stub, &record).await?;
     let diagnoses = store::search_doc(&stub, &id).await?.map(|doc| doc.diagnoses).unwrap_or_default();
@@ -205,7 +170,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
         return Err(EhrError::bad("doctor", "needs both id and msp"));
     }
     require_hospital(&stub, "doctor.msp", &doctor.msp).await?;
-    let stamp = Stamp::now(&stub, &caller)?;
+    let stamp = crate::model::stamp(&stub, &caller)?;
     if doctor.msp != record.home_msp {
         let mut consented = false;
         for grantee in [Grantee::Doctor { person: doctor.clone() }, Grantee::Organisation { msp: doctor.msp.clone() }] {
@@ -255,7 +220,7 @@ pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Perso
         )));
     }
     record.attending.retain(|d| d != &doctor);
-    record.updated = Stamp::now(&stub, &caller)?;
+    record.updated = crate::model::stamp(&stub, &caller)?;
     store::put_patient(&stub, &record).await?;
     notify(&stub, &record, "updated", &caller.person, None).await?;
     reply.seal_answer(&stub, &record).await
@@ -282,7 +247,7 @@ pub(crate) async fn grounds(
         [Grantee::Doctor { person: caller.person.clone() }, Grantee::Organisation { msp: caller.person.msp.clone() }]
     {
         if let Some(c) = store::consent(stub, &record.id, &grantee).await?
-            && c.allows(caller, scope, now)
+            && crate::model::allows(&c, caller, scope, now)
         {
             return Ok(Some("consent".into()));
         }
@@ -296,7 +261,7 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let purpose = Purpose::parse(&purpose)?;
-    let stamp = Stamp::now(&stub, &caller)?;
+    let stamp = crate::model::stamp(&stub, &caller)?;
     let now = stamp.at;
     let record = store::patient(&stub, &id).await?;
     if let Some(record) = &record {
@@ -396,7 +361,7 @@ pub(crate) async fn grant_consent(
         Grantee::Doctor { person } => require_hospital(&stub, "grantee.person.msp", &person.msp).await?,
         Grantee::Organisation { msp } => require_hospital(&stub, "grantee.msp", msp).await?,
     }
-    let stamp = Stamp::now(&stub, &caller)?;
+    let stamp = crate::model::stamp(&stub, &caller)?;
     if expires_at.is_some_and(|t| t <= stamp.at) {
         return Err(EhrError::bad("expiresAt", "must be in the future"));
     }
@@ -419,7 +384,7 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
         .await?
         .filter(|c| c.revoked.is_none())
         .ok_or_else(|| EhrError::NotFound("no active consent for that grantee".into()))?;
-    consent.revoked = Some(Stamp::now(&stub, &caller)?);
+    consent.revoked = Some(crate::model::stamp(&stub, &caller)?);
     store::put_consent(&stub, &consent, &record.home_msp).await?;
     notify(&stub, &record, "consentRevoked", &caller.person, None).await?;
     reply.seal_answer(&stub, &consent).await
@@ -433,30 +398,6 @@ pub(crate) async fn list_consents(stub: Stub, (id,): (PatientId,)) -> Result<Vec
         return Err(forbidden("listing the consents of", &id));
     }
     store::consents(&stub, &id).await
-}
-
-/// Which access attempts to list; every given criterion must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AccessQuery {
-    /// Only granted (`true`) or only refused (`false`) attempts.
-    pub granted: Option<bool>,
-    /// Only attempts by people of this organisation (MSP id).
-    pub msp: Option<String>,
-    /// At or after (Unix seconds).
-    pub from: Option<i64>,
-    /// Before (Unix seconds).
-    pub to: Option<i64>,
-}
-
-/// One page of a patient's access log, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessLogPage {
-    /// The attempts.
-    pub entries: Vec<AccessEntry>,
-    /// Pass back for the next page; empty at the end.
-    pub bookmark: String,
 }
 
 fn log_position(e: &AccessEntry) -> String {

@@ -7,87 +7,25 @@
 //! also get a status that pharmacists check against the hash of the copy they
 //! were handed, without seeing anything else about the patient.
 
+pub use ehr_api::model::MAX_ATTACHMENTS;
+pub use ehr_api::transient::{TRANSIENT_DISPENSE_CODE, TRANSIENT_RECORD};
+pub use ehr_api::views::{
+    AuditLine, PatientHistory, PrescriptionCheck, RecordHistory, RecordInput, RecordPage, RecordQuery, RecordView,
+    Version,
+};
 use fabric_shim::Stub;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EhrError, Result};
 use crate::events::notify;
 use crate::model::{
-    Attachment, Caller, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody,
-    RecordKind, RecordMeta, Role, Scope, Stamp, Tombstone,
+    Caller, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
+    RecordMeta, Role, Scope, Stamp, Tombstone,
 };
 use crate::patients::{forbidden, grounds, is_attending, not_erased, patient_for, salt_bytes, salt_from_transient};
 use crate::seal::{SealTo, Sealed};
 use crate::search::{DiagnosisRef, TRANSIENT_QUERY};
 use crate::store;
-
-/// Transient field holding a record's content.
-pub const TRANSIENT_RECORD: &str = "record";
-/// Transient field holding a prescription's dispensing code (when prescribing and when dispensing).
-pub const TRANSIENT_DISPENSE_CODE: &str = "dispenseCode";
-/// At most this many attachments per record.
-pub const MAX_ATTACHMENTS: usize = 20;
-
-/// What a client sends as the transient `record`: the content and its files.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecordInput {
-    /// The content.
-    pub body: RecordBody,
-    /// Files stored off-chain.
-    #[serde(default)]
-    pub attachments: Vec<Attachment>,
-}
-
-/// A record for a permitted reader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RecordView {
-    /// Public metadata.
-    pub meta: RecordMeta,
-    /// Current content.
-    pub body: RecordBody,
-    /// Attached files.
-    pub attachments: Vec<Attachment>,
-    /// Whether the private copy matches the hash on the ledger.
-    pub verified: bool,
-}
-
-/// One page of a patient's records (metadata only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RecordPage {
-    /// The records, by kind then date.
-    pub records: Vec<RecordMeta>,
-    /// Pass back for the next page; empty at the end.
-    pub bookmark: String,
-}
-
-/// A prescription check's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PrescriptionCheck {
-    /// The status.
-    pub status: PrescriptionStatus,
-    /// Whether the hash of the pharmacist's copy equals the ledger's.
-    pub matches: bool,
-}
-
-/// One line of the audit trail: who did what to which patient or record, when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditLine {
-    /// What happened.
-    pub action: String,
-    /// The record, if the action concerns one.
-    pub record_id: Option<String>,
-    /// Who, in which role, in which transaction, when.
-    pub stamp: Stamp,
-    /// Extra: access basis or refusal, consent grantee, deletion reason.
-    pub detail: String,
-}
 
 fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
     let raw = stub.transient().get(TRANSIENT_RECORD).ok_or_else(|| {
@@ -155,7 +93,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     let reply = SealTo::from_transient(&stub)?;
     let patient = patient_for(&stub, &id, "adding records to").await?;
     let private = record_from_transient(&stub)?;
-    let stamp = Stamp::now(&stub, &caller)?;
+    let stamp = crate::model::stamp(&stub, &caller)?;
     if !may_write(&stub, &patient, &caller, private.body.kind(), stamp.at).await? {
         return Err(forbidden("adding this kind of record to", &id));
     }
@@ -229,7 +167,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
     meta.version += 1;
     let hash = store::record_hash(&private)?;
     meta.hashes.push(hash.clone());
-    meta.updated = Stamp::now(&stub, &caller)?;
+    meta.updated = crate::model::stamp(&stub, &caller)?;
     let home = patient.home_msp.as_str();
     store::put_private_record(&stub, &meta, &private, home).await?;
     store::put_record(&stub, &meta, false, home).await?;
@@ -260,7 +198,7 @@ pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, Stri
     if reason.is_empty() || reason.len() > 500 {
         return Err(EhrError::bad("reason", "must be 1-500 characters"));
     }
-    let stamp = Stamp::now(&stub, &caller)?;
+    let stamp = crate::model::stamp(&stub, &caller)?;
     meta.deleted = Some(Tombstone { stamp: stamp.clone(), reason });
     store::put_record(&stub, &meta, false, &patient.home_msp).await?;
     if let Some(mut s) = store::prescription(&stub, &record_id).await? {
@@ -338,7 +276,7 @@ pub(crate) async fn file_key(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> 
     let key = store::file_key(&stub, &patient)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no file key for patient {id}")))?;
-    let secret = key.bytes()?;
+    let secret = key.bytes().map_err(|e| EhrError::Internal(format!("the stored file key is unusable: {e}")))?;
     seal_to.seal(&stub, &secret, &key)
 }
 
@@ -413,7 +351,7 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
         PrescriptionState::Revoked => return Err(EhrError::Conflict(format!("prescription {record_id} is revoked"))),
     }
     status.status = PrescriptionState::Dispensed;
-    status.dispensed = Some(Stamp::now(&stub, &caller)?);
+    status.dispensed = Some(crate::model::stamp(&stub, &caller)?);
     store::put_prescription(&stub, &status).await?;
     reply.seal_answer(&stub, &status).await
 }
@@ -430,7 +368,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
     if patient.erased.is_some() {
         return Err(EhrError::Conflict(format!("patient {id}'s data was already erased")));
     }
-    let stamp = Stamp::now(&stub, &caller)?;
+    let stamp = crate::model::stamp(&stub, &caller)?;
     for version in 1..=patient.version {
         store::purge_private(&stub, &patient, version).await?;
     }
@@ -506,20 +444,6 @@ pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<A
     Ok(lines)
 }
 
-/// One committed version in a history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Version<M, C> {
-    /// The transaction that wrote it.
-    pub tx_id: String,
-    /// Its timestamp (Unix seconds).
-    pub at: i64,
-    /// The metadata as it was (who changed it is in its stamps).
-    pub meta: M,
-    /// What the content looked like then: only for readers with an open window, while not erased.
-    pub content: Option<C>,
-}
-
 async fn may_see_content(stub: &Stub, caller: &Caller, patient: &PatientRecord, now: i64) -> Result<bool> {
     let open = store::window_open(stub, &patient.id, &caller.person, now).await?;
     Ok(open && patient.erased.is_none() && grounds(stub, patient, caller, Scope::Read, now).await?.is_some())
@@ -531,11 +455,6 @@ async fn may_see_history(stub: &Stub, caller: &Caller, patient: &PatientRecord, 
     }
     Err(forbidden("reading the history of", &patient.id))
 }
-
-/// A patient's history as [`patient_history`] answers it, once opened.
-pub type PatientHistory = Vec<Version<PatientRecord, crate::model::PatientDetails>>;
-/// A record's history as [`record_history`] answers it, once opened.
-pub type RecordHistory = Vec<Version<RecordMeta, RecordBody>>;
 
 /// Every version of a patient's record: who changed what, when, and (for readers
 /// with an open window) what it looked like; sealed to the caller's one-time key.
@@ -579,20 +498,6 @@ pub(crate) async fn record_history(stub: Stub, (id, record_id): (PatientId, Stri
         return Err(EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")));
     }
     seal_to.seal(&stub, &secret, &out)
-}
-
-/// What records to find; every given criterion must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RecordQuery {
-    /// Only this kind.
-    pub kind: Option<RecordKind>,
-    /// Created at or after (Unix seconds).
-    pub from: Option<i64>,
-    /// Created before (Unix seconds).
-    pub to: Option<i64>,
-    /// Diagnoses whose ICD-10 code starts with this (needs read grounds, not for regulators).
-    pub icd10_prefix: Option<String>,
 }
 
 /// A patient's records by kind, creation date range and diagnosis code prefix

@@ -13,118 +13,30 @@
 //! the pseudonyms and salts that keep private-data hashes in blocks from being
 //! confirmed by guessing (see `store`).
 
-use std::collections::BTreeSet;
-
 use fabric_shim::Stub;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{EhrError, Result};
 use crate::model::Role;
 
-/// The NodeOU that organisation admins' certificates carry (cryptogen's `Admin@org`).
-pub const ADMIN_OU: &str = "admin";
-/// The NodeOU of client identities, the only ones that act in the contract.
-pub const CLIENT_OU: &str = "client";
+pub use ehr_api::registry::{ADMIN_OU, CLIENT_OU, OrgKind, OrgRoles, RoleRegistry};
+pub use ehr_api::transient::TRANSIENT_CHANNEL_SECRET;
 
-/// What an organisation is on this channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum OrgKind {
-    /// Keeps patients and their records in the private collection.
-    Hospital,
-    /// Audits; holds no patient data.
-    Regulator,
-}
-
-/// One organisation's entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OrgRoles {
-    /// The organisation's MSP id.
-    pub msp: String,
-    /// Hospital or regulator.
-    pub kind: OrgKind,
-    /// The roles its CA may put into certificates.
-    pub roles: BTreeSet<Role>,
-}
-
-/// Which organisation may assert which role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RoleRegistry {
-    /// One entry per organisation, sorted by MSP id.
-    pub organisations: Vec<OrgRoles>,
-}
-
-/// Roles that only make sense in a hospital (they act on patients and records).
-const HOSPITAL_ONLY: [Role; 5] = [Role::Doctor, Role::Patient, Role::Radiologist, Role::Lab, Role::Pharmacist];
-
-impl RoleRegistry {
-    /// Checks the registry and puts it in its one canonical order (by MSP id).
-    pub fn validated(mut self) -> Result<Self> {
-        self.organisations.sort_by(|a, b| a.msp.cmp(&b.msp));
-        if self.organisations.is_empty() {
-            return Err(EhrError::bad("registry.organisations", "must name at least one organisation"));
-        }
-        for pair in self.organisations.windows(2) {
-            if pair[0].msp == pair[1].msp {
-                return Err(EhrError::bad("registry.organisations", format!("{} is listed twice", pair[0].msp)));
-            }
-        }
-        if !self.organisations.iter().any(|o| o.kind == OrgKind::Hospital) {
-            return Err(EhrError::bad("registry.organisations", "must name at least one hospital"));
-        }
-        for org in &self.organisations {
-            let msp_ok = (1..=64).contains(&org.msp.len())
-                && org.msp.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-            if !msp_ok {
-                return Err(EhrError::bad("registry.msp", format!("{:?} is not an MSP id", org.msp)));
-            }
-            if org.roles.is_empty() {
-                return Err(EhrError::bad("registry.roles", format!("{} must have at least one role", org.msp)));
-            }
-            let misplaced: Vec<Role> = match org.kind {
-                OrgKind::Hospital => org.roles.iter().copied().filter(|r| *r == Role::Regulator).collect(),
-                OrgKind::Regulator => org.roles.iter().copied().filter(|r| HOSPITAL_ONLY.contains(r)).collect(),
-            };
-            if let Some(role) = misplaced.first() {
-                return Err(EhrError::bad(
-                    "registry.roles",
-                    format!("a {:?} organisation ({}) cannot assert the role {}", org.kind, org.msp, role.as_str()),
-                ));
-            }
-        }
-        Ok(self)
+/// Refuses a role that `msp`'s CA may not assert, naming both.
+pub fn check(registry: &RoleRegistry, msp: &str, role: Role) -> Result<()> {
+    let Some(org) = registry.org(msp) else {
+        return Err(EhrError::Forbidden(format!(
+            "organisation {msp} is not in the roles registry; its identities may do nothing"
+        )));
+    };
+    if org.roles.contains(&role) {
+        return Ok(());
     }
-
-    /// The entry of `msp`, if it is a member.
-    pub fn org(&self, msp: &str) -> Option<&OrgRoles> {
-        self.organisations.iter().find(|o| o.msp == msp)
-    }
-
-    /// Refuses a role that `msp`'s CA may not assert, naming both.
-    pub fn check(&self, msp: &str, role: Role) -> Result<()> {
-        let Some(org) = self.org(msp) else {
-            return Err(EhrError::Forbidden(format!(
-                "organisation {msp} is not in the roles registry; its identities may do nothing"
-            )));
-        };
-        if org.roles.contains(&role) {
-            return Ok(());
-        }
-        let allowed: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
-        Err(EhrError::Forbidden(format!(
-            "the role {} may not be asserted by {msp} (the roles registry lets {msp} assert: {})",
-            role.as_str(),
-            allowed.join(", ")
-        )))
-    }
-
-    /// Whether `msp` is a hospital.
-    pub fn is_hospital(&self, msp: &str) -> bool {
-        self.org(msp).is_some_and(|o| o.kind == OrgKind::Hospital)
-    }
+    let allowed: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
+    Err(EhrError::Forbidden(format!(
+        "the role {} may not be asserted by {msp} (the roles registry lets {msp} assert: {})",
+        role.as_str(),
+        allowed.join(", ")
+    )))
 }
 
 /// Writes the registry. The caller must be an admin (NodeOU `admin`) of an
@@ -156,9 +68,6 @@ pub(crate) async fn role_registry(stub: Stub, (): ()) -> Result<RoleRegistry> {
         .await?
         .ok_or_else(|| EhrError::NotFound("no roles registry is set yet; network.sh deploy writes it".into()))
 }
-
-/// Transient field holding the channel secret at deployment (32 random bytes as 64 hex digits).
-pub const TRANSIENT_CHANNEL_SECRET: &str = "channelSecret";
 
 /// Writes the channel secret, once: an admin of an organisation in the roles
 /// registry sends 32 random bytes (as 64 hex digits) in the transient field
@@ -211,12 +120,12 @@ mod tests {
         .validated()
         .unwrap();
         assert_eq!(r.organisations[0].msp, "HospitalAMSP", "sorted by MSP id");
-        assert!(r.check("HospitalAMSP", Role::Doctor).is_ok());
-        let e = r.check("HospitalAMSP", Role::Regulator).unwrap_err().to_string();
+        assert!(check(&r, "HospitalAMSP", Role::Doctor).is_ok());
+        let e = check(&r, "HospitalAMSP", Role::Regulator).unwrap_err().to_string();
         assert!(e.contains("regulator may not be asserted by HospitalAMSP"), "{e}");
-        let e = r.check("RegulatorMSP", Role::Patient).unwrap_err().to_string();
+        let e = check(&r, "RegulatorMSP", Role::Patient).unwrap_err().to_string();
         assert!(e.contains("patient may not be asserted by RegulatorMSP"), "{e}");
-        assert!(r.check("EvilMSP", Role::Doctor).unwrap_err().to_string().contains("not in the roles registry"));
+        assert!(check(&r, "EvilMSP", Role::Doctor).unwrap_err().to_string().contains("not in the roles registry"));
     }
 
     #[test]

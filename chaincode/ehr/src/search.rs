@@ -9,6 +9,8 @@
 //! a Mango selector built only from typed values, so user input can never add
 //! operators or fields to it.
 
+pub use ehr_api::transient::TRANSIENT_QUERY;
+pub use ehr_api::views::{PatientHit, PatientHits, PatientQuery};
 use fabric_shim::Stub;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -54,40 +56,6 @@ pub struct DiagnosisRef {
     pub record_id: String,
     /// Its ICD-10 code, upper-case.
     pub icd10: String,
-}
-
-/// What to look for; every given criterion must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PatientQuery {
-    /// Words or beginnings of words of the name, in any order, any case, with or without accents.
-    pub name: Option<String>,
-    /// Part of the patient id.
-    pub id: Option<String>,
-    /// Year of birth.
-    pub birth_year: Option<u32>,
-    /// Beginning of an ICD-10 code of one of the patient's diagnoses, e.g. `K35`.
-    pub icd10_prefix: Option<String>,
-}
-
-/// A patient found, without their data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PatientHit {
-    /// The patient; open access to read their data.
-    pub patient_id: PatientId,
-    /// Their hospital.
-    pub home_msp: String,
-}
-
-/// One page of hits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PatientHits {
-    /// The hits, by patient id.
-    pub patients: Vec<PatientHit>,
-    /// Pass back for the next page; empty at the end.
-    pub bookmark: String,
 }
 
 /// Lower-case words with accents removed: `"Zoë  O'Brien"` → `["zoe", "o", "brien"]`.
@@ -216,10 +184,6 @@ fn check_caller(caller: &Caller) -> Result<()> {
     }
     Ok(())
 }
-
-/// Transient field holding a patient search's query (it names the patient, so
-/// it never travels as an argument).
-pub const TRANSIENT_QUERY: &str = "query";
 
 fn query_from_transient(stub: &Stub) -> Result<PatientQuery> {
     let raw = stub.transient().get(TRANSIENT_QUERY).ok_or_else(|| {

@@ -35,10 +35,11 @@
 
 use fabric_shim::Stub;
 use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
-use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use ehr_api::hash::mac;
+pub(crate) use ehr_api::hash::{pseudonym, record_hash, version_hash};
 
 use crate::error::{EhrError, Result};
 use crate::model::{
@@ -49,11 +50,11 @@ use crate::registry::RoleRegistry;
 use crate::search::SearchDoc;
 
 /// The private data collection of the hospital organisations (see `collections_config.json`).
-pub const COLLECTION: &str = "patientData";
+pub(crate) const COLLECTION: &str = "patientData";
 /// The private data collection of every member: who reached whom, and on what grounds.
-pub const AUDIT_COLLECTION: &str = "auditData";
+pub(crate) const AUDIT_COLLECTION: &str = "auditData";
 /// How long an opened access window lets its owner read (seconds).
-pub const ACCESS_WINDOW_SECONDS: i64 = 15 * 60;
+pub(crate) const ACCESS_WINDOW_SECONDS: i64 = 15 * 60;
 
 const SECRET: &str = "ehr.secret";
 const PATIENT: &str = "ehr.patient";
@@ -62,15 +63,6 @@ const PATIENT_VERSION: &str = "ehr.patient.version";
 const CONSENT: &str = "ehr.consent";
 const ACCESS: &str = "ehr.access";
 const WINDOW: &str = "ehr.window";
-
-/// The hash kept of one version: SHA-256 of the salt bytes and the data's JSON.
-pub fn version_hash(private: &PrivatePatient) -> Result<String> {
-    let salt = hex::decode(&private.salt).map_err(|_| EhrError::bad("salt", "must be hex"))?;
-    let mut h = Sha256::new();
-    h.update(&salt);
-    h.update(serde_json::to_vec(&private.details)?);
-    Ok(hex::encode(h.finalize()))
-}
 
 /// Where a key lives.
 #[derive(Clone, Copy)]
@@ -96,7 +88,7 @@ async fn put_json<T: Serialize>(stub: &Stub, key: &str, value: &T) -> Result<()>
 }
 
 /// The key-level endorsement policy of every key about a patient: their home hospital's peer.
-pub fn home_policy(home_msp: &str) -> Vec<u8> {
+pub(crate) fn home_policy(home_msp: &str) -> Vec<u8> {
     org_policy(&[home_msp])
 }
 
@@ -167,16 +159,6 @@ async fn list_audit<T: DeserializeOwned>(stub: &Stub, kind: &str, parts: &[&str]
     Ok(out)
 }
 
-fn mac(secret: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC takes keys of any length, so this cannot fail.
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    for p in parts {
-        m.update(&(p.len() as u64).to_be_bytes());
-        m.update(p);
-    }
-    m.finalize().into_bytes().into()
-}
-
 /// The channel secret: written once at deployment, held by every member's peer.
 pub(crate) async fn channel_secret(stub: &Stub) -> Result<Vec<u8>> {
     let k = key(stub, SECRET, &[])?;
@@ -200,13 +182,6 @@ pub(crate) async fn put_channel_secret(stub: &Stub, secret: &[u8], members: &[&s
     ensure_policy(stub, Place::Private(AUDIT_COLLECTION), &k, &org_policy(members)).await
 }
 
-/// The pseudonym that stands for `id` (a patient or record id) in every key:
-/// HMAC-SHA256 under the channel secret, so that only members' peers can
-/// compute it. Tests compute it too, from the secret they seeded.
-pub fn pseudonym(secret: &[u8], what: &str, id: &str) -> String {
-    hex::encode(&mac(secret, &[b"pseudonym", what.as_bytes(), id.as_bytes()])[..16])
-}
-
 async fn patient_pseudonym(stub: &Stub, id: &PatientId) -> Result<String> {
     Ok(pseudonym(&channel_secret(stub).await?, "patient", id.as_str()))
 }
@@ -228,12 +203,12 @@ pub(crate) async fn notification_seed(stub: &Stub, recipient: &str) -> Result<[u
 const REGISTRY: &str = "ehr.registry";
 
 /// The roles registry in force, if one was set.
-pub async fn role_registry(stub: &Stub) -> Result<Option<RoleRegistry>> {
+pub(crate) async fn role_registry(stub: &Stub) -> Result<Option<RoleRegistry>> {
     get_json(stub, &key(stub, REGISTRY, &[])?).await
 }
 
 /// Writes the roles registry, guarded by every organisation it lists.
-pub async fn put_role_registry(stub: &Stub, registry: &RoleRegistry) -> Result<()> {
+pub(crate) async fn put_role_registry(stub: &Stub, registry: &RoleRegistry) -> Result<()> {
     let k = key(stub, REGISTRY, &[])?;
     put_json(stub, &k, registry).await?;
     let members: Vec<&str> = registry.organisations.iter().map(|o| o.msp.as_str()).collect();
@@ -245,12 +220,12 @@ fn key(stub: &Stub, kind: &str, parts: &[&str]) -> Result<String> {
 }
 
 /// A patient's record, if registered.
-pub async fn patient(stub: &Stub, id: &PatientId) -> Result<Option<PatientRecord>> {
+pub(crate) async fn patient(stub: &Stub, id: &PatientId) -> Result<Option<PatientRecord>> {
     get_audit(stub, &key(stub, PATIENT, &[&patient_pseudonym(stub, id).await?])?).await
 }
 
 /// Writes a patient's record, and keeps this version of it for the history.
-pub async fn put_patient(stub: &Stub, record: &PatientRecord) -> Result<()> {
+pub(crate) async fn put_patient(stub: &Stub, record: &PatientRecord) -> Result<()> {
     let pid = patient_pseudonym(stub, &record.id).await?;
     let home = [record.home_msp.as_str()];
     put_audit(stub, &key(stub, PATIENT, &[&pid])?, record, &home).await?;
@@ -272,7 +247,7 @@ fn version_index(version: u32) -> Option<usize> {
 }
 
 /// Writes the current version of a patient's data into the private collection.
-pub async fn put_private(stub: &Stub, patient: &PatientRecord, private: &PrivatePatient) -> Result<()> {
+pub(crate) async fn put_private(stub: &Stub, patient: &PatientRecord, private: &PrivatePatient) -> Result<()> {
     let k = version_key(stub, patient, patient.version).await?.ok_or_else(|| {
         EhrError::Internal(format!("patient {} has no hash for version {}", patient.id, patient.version))
     })?;
@@ -280,7 +255,7 @@ pub async fn put_private(stub: &Stub, patient: &PatientRecord, private: &Private
 }
 
 /// One version of a patient's data, if this peer holds it.
-pub async fn private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<PrivatePatient>> {
+pub(crate) async fn private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<Option<PrivatePatient>> {
     let Some(k) = version_key(stub, patient, version).await? else { return Ok(None) };
     get_private_json(stub, &k).await
 }
@@ -292,18 +267,18 @@ async fn file_key_key(stub: &Stub, patient: &PatientRecord) -> Result<String> {
 }
 
 /// Writes the patient's file key into the private collection.
-pub async fn put_file_key(stub: &Stub, patient: &PatientRecord, file_key: &FileKey) -> Result<()> {
+pub(crate) async fn put_file_key(stub: &Stub, patient: &PatientRecord, file_key: &FileKey) -> Result<()> {
     let k = file_key_key(stub, patient).await?;
     put_private_guarded(stub, &k, serde_json::to_vec(file_key)?, &patient.home_msp).await
 }
 
 /// The patient's file key, if this peer holds it.
-pub async fn file_key(stub: &Stub, patient: &PatientRecord) -> Result<Option<FileKey>> {
+pub(crate) async fn file_key(stub: &Stub, patient: &PatientRecord) -> Result<Option<FileKey>> {
     get_private_json(stub, &file_key_key(stub, patient).await?).await
 }
 
 /// Removes the patient's file key from every peer: their stored files become unreadable.
-pub async fn purge_file_key(stub: &Stub, patient: &PatientRecord) -> Result<()> {
+pub(crate) async fn purge_file_key(stub: &Stub, patient: &PatientRecord) -> Result<()> {
     Ok(stub.purge_private_data(COLLECTION, &file_key_key(stub, patient).await?).await?)
 }
 
@@ -315,24 +290,24 @@ fn grantee_key(g: &Grantee) -> String {
 }
 
 /// The consent given to `grantee`, revoked or not.
-pub async fn consent(stub: &Stub, id: &PatientId, grantee: &Grantee) -> Result<Option<Consent>> {
+pub(crate) async fn consent(stub: &Stub, id: &PatientId, grantee: &Grantee) -> Result<Option<Consent>> {
     get_audit(stub, &key(stub, CONSENT, &[&patient_pseudonym(stub, id).await?, &grantee_key(grantee)])?).await
 }
 
 /// Writes a consent.
-pub async fn put_consent(stub: &Stub, c: &Consent, home_msp: &str) -> Result<()> {
+pub(crate) async fn put_consent(stub: &Stub, c: &Consent, home_msp: &str) -> Result<()> {
     let k = key(stub, CONSENT, &[&patient_pseudonym(stub, &c.patient_id).await?, &grantee_key(&c.grantee)])?;
     put_audit(stub, &k, c, &[home_msp]).await
 }
 
 /// Every consent a patient ever gave, revoked ones included (read-only functions only).
-pub async fn consents(stub: &Stub, id: &PatientId) -> Result<Vec<Consent>> {
+pub(crate) async fn consents(stub: &Stub, id: &PatientId) -> Result<Vec<Consent>> {
     let all = list_audit(stub, CONSENT, &[&patient_pseudonym(stub, id).await?]).await?;
     Ok(all.into_iter().map(|(_, c)| c).collect())
 }
 
 /// Records an access attempt; granted ones also open the caller's window.
-pub async fn put_access(stub: &Stub, entry: &AccessEntry, home_msp: &str) -> Result<()> {
+pub(crate) async fn put_access(stub: &Stub, entry: &AccessEntry, home_msp: &str) -> Result<()> {
     let pid = patient_pseudonym(stub, &entry.patient_id).await?;
     put_audit(stub, &key(stub, ACCESS, &[&pid, &entry.stamp.tx_id])?, entry, &[home_msp]).await?;
     if let Some(until) = entry.until {
@@ -343,14 +318,14 @@ pub async fn put_access(stub: &Stub, entry: &AccessEntry, home_msp: &str) -> Res
 }
 
 /// Whether `person` opened a window on `id` that is still open at `now`.
-pub async fn window_open(stub: &Stub, id: &PatientId, person: &Person, now: i64) -> Result<bool> {
+pub(crate) async fn window_open(stub: &Stub, id: &PatientId, person: &Person, now: i64) -> Result<bool> {
     let w = key(stub, WINDOW, &[&patient_pseudonym(stub, id).await?, &person.msp, &person.id])?;
     let until: Option<i64> = get_audit(stub, &w).await?;
     Ok(until.is_some_and(|until| now < until))
 }
 
 /// Every access attempt on a patient (read-only functions only).
-pub async fn access_log(stub: &Stub, id: &PatientId) -> Result<Vec<AccessEntry>> {
+pub(crate) async fn access_log(stub: &Stub, id: &PatientId) -> Result<Vec<AccessEntry>> {
     let all = list_audit(stub, ACCESS, &[&patient_pseudonym(stub, id).await?]).await?;
     Ok(all.into_iter().map(|(_, e)| e).collect())
 }
@@ -361,23 +336,14 @@ const RECORD_HISTORY: &str = "ehr.record.history";
 const RECORD_VERSION: &str = "ehr.record.version";
 const PRESCRIPTION: &str = "ehr.prescription";
 
-/// The hash kept of one record version.
-pub fn record_hash(private: &PrivateRecord) -> Result<String> {
-    let salt = hex::decode(&private.salt).map_err(|_| EhrError::bad("salt", "must be hex"))?;
-    let mut h = Sha256::new();
-    h.update(&salt);
-    h.update(serde_json::to_vec(&(&private.body, &private.attachments))?);
-    Ok(hex::encode(h.finalize()))
-}
-
 /// A record's metadata.
-pub async fn record(stub: &Stub, patient: &PatientId, record_id: &str) -> Result<Option<RecordMeta>> {
+pub(crate) async fn record(stub: &Stub, patient: &PatientId, record_id: &str) -> Result<Option<RecordMeta>> {
     get_audit(stub, &key(stub, RECORD, &[&patient_pseudonym(stub, patient).await?, record_id])?).await
 }
 
 /// Writes a record's metadata (a new record joins the patient's list) and keeps
 /// this version of it for the history.
-pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool, home_msp: &str) -> Result<()> {
+pub(crate) async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool, home_msp: &str) -> Result<()> {
     let pid = patient_pseudonym(stub, &meta.patient_id).await?;
     put_audit(stub, &key(stub, RECORD, &[&pid, &meta.id])?, meta, &[home_msp]).await?;
     let at = format!("{:012}", stub.tx_timestamp()?.seconds);
@@ -391,13 +357,13 @@ pub async fn put_record(stub: &Stub, meta: &RecordMeta, new: bool, home_msp: &st
 }
 
 /// The ids of every record of a patient, oldest first.
-pub async fn record_ids(stub: &Stub, patient: &PatientId) -> Result<Vec<String>> {
+pub(crate) async fn record_ids(stub: &Stub, patient: &PatientId) -> Result<Vec<String>> {
     let k = key(stub, RECORD_LIST, &[&patient_pseudonym(stub, patient).await?])?;
     Ok(get_audit(stub, &k).await?.unwrap_or_default())
 }
 
 /// Every record of a patient (metadata), oldest first.
-pub async fn records(stub: &Stub, patient: &PatientId) -> Result<Vec<RecordMeta>> {
+pub(crate) async fn records(stub: &Stub, patient: &PatientId) -> Result<Vec<RecordMeta>> {
     let mut out = Vec::new();
     for id in record_ids(stub, patient).await? {
         if let Some(meta) = record(stub, patient, &id).await? {
@@ -415,7 +381,12 @@ async fn record_version_key(stub: &Stub, meta: &RecordMeta, version: u32) -> Res
 }
 
 /// Writes one version of a record's content into the private collection.
-pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &PrivateRecord, home_msp: &str) -> Result<()> {
+pub(crate) async fn put_private_record(
+    stub: &Stub,
+    meta: &RecordMeta,
+    private: &PrivateRecord,
+    home_msp: &str,
+) -> Result<()> {
     let k = record_version_key(stub, meta, meta.version)
         .await?
         .ok_or_else(|| EhrError::Internal(format!("record {} has no hash for version {}", meta.id, meta.version)))?;
@@ -423,13 +394,13 @@ pub async fn put_private_record(stub: &Stub, meta: &RecordMeta, private: &Privat
 }
 
 /// One version of a record's content, if this peer holds it.
-pub async fn private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<PrivateRecord>> {
+pub(crate) async fn private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<Option<PrivateRecord>> {
     let Some(k) = record_version_key(stub, meta, version).await? else { return Ok(None) };
     get_private_json(stub, &k).await
 }
 
 /// Removes one version of a record's content from every peer (its hash stays in the metadata).
-pub async fn purge_private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<()> {
+pub(crate) async fn purge_private_record(stub: &Stub, meta: &RecordMeta, version: u32) -> Result<()> {
     match record_version_key(stub, meta, version).await? {
         Some(k) => Ok(stub.purge_private_data(COLLECTION, &k).await?),
         None => Ok(()),
@@ -437,7 +408,7 @@ pub async fn purge_private_record(stub: &Stub, meta: &RecordMeta, version: u32) 
 }
 
 /// Removes one version of a patient's details from every peer.
-pub async fn purge_private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<()> {
+pub(crate) async fn purge_private(stub: &Stub, patient: &PatientRecord, version: u32) -> Result<()> {
     match version_key(stub, patient, version).await? {
         Some(k) => Ok(stub.purge_private_data(COLLECTION, &k).await?),
         None => Ok(()),
@@ -449,12 +420,12 @@ async fn prescription_key(stub: &Stub, record_id: &str) -> Result<String> {
 }
 
 /// A prescription's status.
-pub async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<PrescriptionStatus>> {
+pub(crate) async fn prescription(stub: &Stub, record_id: &str) -> Result<Option<PrescriptionStatus>> {
     get_audit(stub, &prescription_key(stub, record_id).await?).await
 }
 
 /// Writes a prescription's status, guarded by the patient's home hospital.
-pub async fn put_prescription(stub: &Stub, status: &PrescriptionStatus) -> Result<()> {
+pub(crate) async fn put_prescription(stub: &Stub, status: &PrescriptionStatus) -> Result<()> {
     put_audit(stub, &prescription_key(stub, &status.record_id).await?, status, &[&status.home_msp]).await
 }
 
@@ -465,22 +436,22 @@ async fn search_key(stub: &Stub, patient: &PatientId) -> Result<String> {
 }
 
 /// A patient's search document, if this peer holds it.
-pub async fn search_doc(stub: &Stub, patient: &PatientId) -> Result<Option<SearchDoc>> {
+pub(crate) async fn search_doc(stub: &Stub, patient: &PatientId) -> Result<Option<SearchDoc>> {
     get_private_json(stub, &search_key(stub, patient).await?).await
 }
 
 /// Writes a patient's search document.
-pub async fn put_search_doc(stub: &Stub, doc: &SearchDoc, home_msp: &str) -> Result<()> {
+pub(crate) async fn put_search_doc(stub: &Stub, doc: &SearchDoc, home_msp: &str) -> Result<()> {
     put_private_guarded(stub, &search_key(stub, &doc.patient_id).await?, serde_json::to_vec(doc)?, home_msp).await
 }
 
 /// Removes a patient's search document from every peer.
-pub async fn purge_search_doc(stub: &Stub, patient: &PatientId) -> Result<()> {
+pub(crate) async fn purge_search_doc(stub: &Stub, patient: &PatientId) -> Result<()> {
     Ok(stub.purge_private_data(COLLECTION, &search_key(stub, patient).await?).await?)
 }
 
 /// Every search document this peer holds (read-only functions only).
-pub async fn search_docs(stub: &Stub) -> Result<Vec<SearchDoc>> {
+pub(crate) async fn search_docs(stub: &Stub) -> Result<Vec<SearchDoc>> {
     let it = stub.get_private_data_by_partial_composite_key(COLLECTION, SEARCH, &[]).await?;
     it.collect_all().await?.into_iter().map(|kv| Ok(serde_json::from_slice(&kv.value)?)).collect()
 }
@@ -488,27 +459,27 @@ pub async fn search_docs(stub: &Stub) -> Result<Vec<SearchDoc>> {
 const STANDING: &str = "ehr.standing";
 
 /// An identity's standing, if an admin ever set one.
-pub async fn standing(stub: &Stub, person: &Person) -> Result<Option<Standing>> {
+pub(crate) async fn standing(stub: &Stub, person: &Person) -> Result<Option<Standing>> {
     get_json(stub, &key(stub, STANDING, &[&person.msp, &person.id])?).await
 }
 
 /// Writes an identity's standing, guarded by that identity's own organisation.
-pub async fn put_standing(stub: &Stub, standing: &Standing) -> Result<()> {
+pub(crate) async fn put_standing(stub: &Stub, standing: &Standing) -> Result<()> {
     let k = key(stub, STANDING, &[&standing.person.msp, &standing.person.id])?;
     put_json(stub, &k, standing).await?;
     ensure_policy(stub, Place::Public, &k, &org_policy(&[&standing.person.msp])).await
 }
 
 /// One kept version: (transaction id, timestamp, the value as it was).
-pub type Kept<T> = (String, i64, T);
+pub(crate) type Kept<T> = (String, i64, T);
 
 /// Every committed version of a patient's record, newest first (read-only functions only).
-pub async fn patient_history(stub: &Stub, id: &PatientId) -> Result<Vec<Kept<PatientRecord>>> {
+pub(crate) async fn patient_history(stub: &Stub, id: &PatientId) -> Result<Vec<Kept<PatientRecord>>> {
     history(stub, PATIENT_HISTORY, &[&patient_pseudonym(stub, id).await?]).await
 }
 
 /// Every committed version of a record's metadata, newest first (read-only functions only).
-pub async fn record_history(stub: &Stub, id: &PatientId, record_id: &str) -> Result<Vec<Kept<RecordMeta>>> {
+pub(crate) async fn record_history(stub: &Stub, id: &PatientId, record_id: &str) -> Result<Vec<Kept<RecordMeta>>> {
     history(stub, RECORD_HISTORY, &[&patient_pseudonym(stub, id).await?, record_id]).await
 }
 

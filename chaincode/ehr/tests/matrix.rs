@@ -66,7 +66,7 @@ fn prescription() -> Value {
 fn prescription_hash() -> String {
     let body = serde_json::from_value(prescription()).unwrap();
     let p = ehr_chaincode::model::PrivateRecord { body, attachments: vec![], salt: SALT.into() };
-    ehr_chaincode::store::record_hash(&p).unwrap()
+    ehr_api::hash::record_hash(&p).unwrap()
 }
 
 const FUNCTIONS: [&str; 14] = [

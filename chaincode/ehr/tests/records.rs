@@ -78,7 +78,7 @@ fn ct_report() -> Value {
 fn prescription_hash(record: &Value) -> String {
     let body: RecordBody = serde_json::from_value(record["body"].clone()).unwrap();
     let private = PrivateRecord { body, attachments: vec![], salt: SALT.into() };
-    ehr_chaincode::store::record_hash(&private).unwrap()
+    ehr_api::hash::record_hash(&private).unwrap()
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 //! - `handler`: all protocol state of one stream: handshake, routing of replies, transaction tasks.
 //! - `peer_ledger`: ledger calls of one transaction as peer requests, with write batching.
 //! - `stub`: the per-transaction API chaincode calls, and the [`LedgerAccess`] it runs on.
-//! - `identity`: the submitter's identity, as Fabric's `cid` package reads it.
+//! - the submitter's identity ([`ClientIdentity`], from the `fabric-identity` crate), as Fabric's `cid` package reads it.
 //! - `contract`: contracts, the router and the metadata.
 //! - `composite`: composite keys. `policy`: key-level endorsement policies.
 //! - [`testing`] (feature `testing`): mock stub, peer simulator and test certificates.
@@ -27,7 +27,6 @@ mod composite;
 mod contract;
 mod error;
 mod handler;
-mod identity;
 mod peer_ledger;
 pub mod policy;
 mod response;
@@ -42,7 +41,7 @@ pub use contract::{
     Contract, ContractError, GET_METADATA, Param, Params, Returns, Router, RouterBuilder, SYSTEM_CONTRACT,
 };
 pub use error::{Error, Result};
-pub use identity::ClientIdentity;
+pub use fabric_identity::ClientIdentity;
 pub use response::{Response, status};
 pub use server::{KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT, MAX_MESSAGE_SIZE, ServerConfig, TlsConfig, env, serve};
 pub use stub::{

@@ -17,8 +17,8 @@ use prost::Message;
 
 use crate::composite;
 use crate::error::{Error, Result};
-use crate::identity::ClientIdentity;
 use crate::response::Response;
+use fabric_identity::ClientIdentity;
 
 /// The metadata key under which Fabric keeps a key's endorsement policy.
 pub(crate) const VALIDATION_PARAMETER: &str = "VALIDATION_PARAMETER";

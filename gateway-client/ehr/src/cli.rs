@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use ehr_chaincode::model::RecordKind;
+use ehr_api::model::RecordKind;
 
 const AFTER_HELP: &str = "\
 Settings: flags win over EHR_* environment variables, which win over the config file

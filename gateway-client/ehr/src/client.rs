@@ -1,7 +1,7 @@
 //! One Rust method per EHR contract function, with the contract's own types.
 //!
-//! The argument and result types come from the `ehr-chaincode` crate, so the
-//! client and the contract cannot drift apart. Patient data and record
+//! The argument and result types come from the `ehr-api` crate, which the
+//! contract uses too, so client and contract cannot drift apart on types. Patient data and record
 //! content always travel as transient data with a fresh salt, never as
 //! arguments, so they never reach the ledger in the clear. Functions that
 //! return patient data get a fresh one-time key per call (`sealTo`) and
@@ -16,19 +16,22 @@ use rand_core::{OsRng, RngCore};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use ehr_chaincode::events::{EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
-use ehr_chaincode::model::{
+use ehr_api::events::{EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
+use ehr_api::model::{
     AccessEntry, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus,
     PrivateRecord, Purpose, RecordBody, RecordKind, RecordMeta, Scope, Standing,
 };
-use ehr_chaincode::registry::RoleRegistry;
-use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
-use ehr_chaincode::search::{PatientHits, PatientQuery, TRANSIENT_QUERY};
-use ehr_chaincode::{
-    AccessLogPage, AccessQuery, AuditLine, PatientView, PrescriptionCheck, RecordInput, RecordPage, RecordQuery,
-    RecordView, TRANSIENT_DISPENSE_CODE, TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_RECORD, TRANSIENT_SALT,
-    Verification, Version,
+use ehr_api::registry::RoleRegistry;
+use ehr_api::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
+use ehr_api::transient::TRANSIENT_QUERY;
+use ehr_api::transient::{
+    TRANSIENT_DISPENSE_CODE, TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_RECORD, TRANSIENT_SALT,
 };
+use ehr_api::views::{
+    AccessLogPage, AccessQuery, AuditLine, PatientView, PrescriptionCheck, RecordInput, RecordPage, RecordQuery,
+    RecordView, Verification, Version,
+};
+use ehr_api::views::{PatientHits, PatientQuery};
 
 use crate::error::{EhrClientError, Result};
 
@@ -80,8 +83,7 @@ pub struct Slip {
 
 /// The ledger hash of a salted private copy (as `VerifyPrescription` computes it).
 pub fn copy_hash(copy: &PrivateRecord) -> Result<String> {
-    ehr_chaincode::store::record_hash(copy)
-        .map_err(|e| EhrClientError::Usage(format!("the copy cannot be hashed: {e}")))
+    ehr_api::hash::record_hash(copy).map_err(|e| EhrClientError::Usage(format!("the copy cannot be hashed: {e}")))
 }
 
 /// The EHR contract, reached through a Fabric gateway.

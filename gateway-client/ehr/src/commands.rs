@@ -10,11 +10,9 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
-use ehr_chaincode::model::{
-    Attachment, Grantee, PatientDetails, PatientId, Person, Purpose, RecordBody, RecordKind, Scope,
-};
-use ehr_chaincode::search::PatientQuery;
-use ehr_chaincode::{AccessQuery, RecordInput, RecordQuery};
+use ehr_api::model::{Attachment, Grantee, PatientDetails, PatientId, Person, Purpose, RecordBody, RecordKind, Scope};
+use ehr_api::views::PatientQuery;
+use ehr_api::views::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::{Settings, config_path};
 use ehr_client::files::{FileStore, Progress, StoredFile};
 use ehr_client::session::{self, SignedIn, Source};

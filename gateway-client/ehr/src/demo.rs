@@ -3,9 +3,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ehr_chaincode::model::{Grantee, PatientDetails, Purpose, RecordBody, Scope};
-use ehr_chaincode::search::PatientQuery;
-use ehr_chaincode::{RecordInput, RecordQuery};
+use ehr_api::model::{Grantee, PatientDetails, Purpose, RecordBody, Scope};
+use ehr_api::views::PatientQuery;
+use ehr_api::views::{RecordInput, RecordQuery};
 use ehr_client::session;
 use ehr_client::{Config, EhrClient, EhrClientError, Result};
 use fabric_gateway::Start;
@@ -208,7 +208,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     s.ok(format!("{seen} notification(s)"));
     if let Some(patient) = &patient {
         s.step("patient1@hospitala", "reads who looked at their data");
-        for entry in patient.access_log_all(&id, &ehr_chaincode::AccessQuery::default()).await? {
+        for entry in patient.access_log_all(&id, &ehr_api::views::AccessQuery::default()).await? {
             s.ok(format!(
                 "{} granted={} basis={} purpose={:?}",
                 display_name(&entry.stamp.actor),

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use base64::Engine;
-use ehr_chaincode::model::Person;
+use ehr_api::model::Person;
 use ehr_client::{EhrClientError, Result};
 
 /// `doctor1 (HospitalAMSP)` out of a `cid` identity id (base64 of

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use ehr_chaincode::model::Person;
+use ehr_api::model::Person;
 use fabric_ca_client::{IdentityMeta, Wallet, check_not_expired, read_msp_dir};
 use fabric_gateway::{Gateway, Identity, Signer};
-use fabric_shim::ClientIdentity;
+use fabric_identity::ClientIdentity;
 
 use crate::client::EhrClient;
 use crate::config::Config;
@@ -92,7 +92,7 @@ pub fn login_meta(config: &Config, enrollment_id: &str) -> IdentityMeta {
 }
 
 /// How the contract sees `identity`: its `cid` id, MSP and certificate
-/// attributes (role, patient id), computed by the shim's own code.
+/// attributes (role, patient id), computed by the code the shim uses (`fabric-identity`).
 pub fn client_identity(identity: &Identity) -> Result<ClientIdentity> {
     ClientIdentity::from_msp_and_pem(identity.msp_id(), identity.certificate_pem())
         .map_err(|e| EhrClientError::Usage(format!("the certificate cannot be read: {e}")))

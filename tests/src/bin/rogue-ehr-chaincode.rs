@@ -28,7 +28,7 @@ async fn pid(stub: &Stub, patient: &str) -> Result<String, ContractError> {
         .get_private_data(AUDIT, &key(stub, "ehr.secret", &[])?)
         .await?
         .ok_or_else(|| ContractError::internal("no channel secret on this peer"))?;
-    Ok(ehr_chaincode::store::pseudonym(&secret, "patient", patient))
+    Ok(ehr_api::hash::pseudonym(&secret, "patient", patient))
 }
 
 /// Replaces the patient's record: attending doctors, hashes and erasure flag.

@@ -32,7 +32,7 @@ pub fn ledger() -> MockStub {
 
 /// The pseudonym that stands for a patient id in every key.
 pub fn pid(patient_id: &str) -> String {
-    ehr_chaincode::store::pseudonym(&CHANNEL_SECRET, "patient", patient_id)
+    ehr_api::hash::pseudonym(&CHANNEL_SECRET, "patient", patient_id)
 }
 
 /// Everything the ledger holds: public state and both collections, to show

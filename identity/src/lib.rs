@@ -1,4 +1,15 @@
-//! Who submitted the transaction, read from the creator's X.509 certificate.
+//! Who a Fabric identity is, read from its X.509 certificate, exactly as
+//! chaincode written in Go reads it (Fabric's `cid` package): used by the
+//! shim for the submitter of a transaction and by clients to know how the
+//! contract will see them.
+//!
+//! ```
+//! let pem = include_bytes!("../tests/fixtures/multi_ou.pem");
+//! let id = fabric_identity::ClientIdentity::from_msp_and_pem("Org1MSP", pem).unwrap();
+//! assert_eq!(id.msp_id(), "Org1MSP");
+//! assert_eq!(id.attribute("role"), Some("lab"));
+//! assert!(id.has_ou("client"));
+//! ```
 //!
 //! Mirrors Fabric's `cid` package so that ids and attributes agree with
 //! chaincode written in Go: the id is
@@ -16,7 +27,13 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
-use crate::error::{Error, Result};
+/// Why an identity could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(String);
+
+/// Result alias for identity reading.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// OID of fabric-ca's attribute extension.
 const ATTRIBUTES_OID: &str = "1.2.3.4.5.6.7.8.1";
@@ -35,17 +52,17 @@ impl ClientIdentity {
     /// Parses a serialized `msp.SerializedIdentity` holding a PEM certificate.
     pub fn from_creator(creator: &[u8]) -> Result<Self> {
         let sid = SerializedIdentity::decode(creator)
-            .map_err(|e| Error::Identity(format!("creator is not a serialized identity: {e}")))?;
+            .map_err(|e| Error(format!("creator is not a serialized identity: {e}")))?;
         Self::from_msp_and_pem(&sid.mspid, &sid.id_bytes)
     }
 
     /// Builds an identity from an MSP id and a PEM certificate.
     pub fn from_msp_and_pem(msp_id: &str, pem: &[u8]) -> Result<Self> {
         let (_, pem) = x509_parser::pem::parse_x509_pem(pem)
-            .map_err(|e| Error::Identity(format!("identity bytes are not a PEM certificate: {e}")))?;
+            .map_err(|e| Error(format!("identity bytes are not a PEM certificate: {e}")))?;
         let der = pem.contents;
-        let (_, cert) = X509Certificate::from_der(&der)
-            .map_err(|e| Error::Identity(format!("cannot parse the X.509 certificate: {e}")))?;
+        let (_, cert) =
+            X509Certificate::from_der(&der).map_err(|e| Error(format!("cannot parse the X.509 certificate: {e}")))?;
 
         let id = format!("x509::{}::{}", go_dn(cert.subject()), go_dn(cert.issuer()));
         let organizational_units =
@@ -83,8 +100,8 @@ impl ClientIdentity {
     /// Fails unless attribute `name` equals `value`, saying which it was.
     pub fn assert_attribute(&self, name: &str, value: &str) -> Result<()> {
         match self.attribute(name) {
-            None => Err(Error::Identity(format!("attribute '{name}' was not found"))),
-            Some(v) if v != value => Err(Error::Identity(format!("attribute '{name}' equals '{v}', not '{value}'"))),
+            None => Err(Error(format!("attribute '{name}' was not found"))),
+            Some(v) if v != value => Err(Error(format!("attribute '{name}' equals '{v}', not '{value}'"))),
             Some(_) => Ok(()),
         }
     }
@@ -104,7 +121,7 @@ impl ClientIdentity {
     pub fn certificate(&self) -> Result<X509Certificate<'_>> {
         X509Certificate::from_der(&self.certificate_der)
             .map(|(_, c)| c)
-            .map_err(|e| Error::Identity(format!("cannot parse the X.509 certificate: {e}")))
+            .map_err(|e| Error(format!("cannot parse the X.509 certificate: {e}")))
     }
 }
 
@@ -118,7 +135,7 @@ fn attributes_of(cert: &X509Certificate<'_>) -> Result<BTreeMap<String, String>>
         attrs: BTreeMap<String, String>,
     }
     let parsed: Attrs = serde_json::from_slice(ext.value)
-        .map_err(|e| Error::Identity(format!("fabric-ca attribute extension is not valid JSON: {e}")))?;
+        .map_err(|e| Error(format!("fabric-ca attribute extension is not valid JSON: {e}")))?;
     Ok(parsed.attrs)
 }
 
