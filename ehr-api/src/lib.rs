@@ -9,6 +9,8 @@
 //! - [`seal`]: sealed answers (HPKE), sealing for the contract and opening for clients.
 //! - [`hash`]: the salted hashes kept of every version; pseudonyms.
 //! - [`transient`]: the names of the transient fields.
+//! - [`functions`]: the contract's functions, once: name, kind, parameters,
+//!   answer; the router and the client are both built on it.
 //!
 //! ```
 //! use ehr_api::model::{PatientId, Purpose};
@@ -21,6 +23,7 @@
 
 pub mod error;
 pub mod events;
+pub mod functions;
 pub mod hash;
 pub mod model;
 pub mod registry;

@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::model::{Caller, PatientId, PatientRecord, Person, Role};
 use crate::patients::forbidden;
 use crate::registry::OrgKind;
-use crate::seal::{OpeningKey, SealTo, Sealed};
+use crate::seal::{OpeningKey, SealTo, SealedOf};
 use crate::store;
 
 fn patient_recipient(id: &PatientId) -> String {
@@ -59,14 +59,14 @@ pub(crate) async fn notify(
     let secret = store::seal_secret(stub).await?;
     let mut notices = Vec::with_capacity(recipients.len());
     for r in &recipients {
-        notices.push(recipient_key(stub, r).await?.seal(stub, &secret, &n)?);
+        notices.push(recipient_key(stub, r).await?.seal(stub, &secret, &n)?.sealed);
     }
     Ok(stub.set_event(EVENT_NAME, serde_json::to_vec(&SealedNotices { notices })?)?)
 }
 
 /// The caller's notification key seed, sealed: a patient gets their own, a
 /// regulator their organisation's; nobody else has one.
-pub(crate) async fn notification_key(stub: Stub, (): ()) -> Result<Sealed> {
+pub(crate) async fn notification_key(stub: Stub, (): ()) -> Result<SealedOf<NotificationKeySeed>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
     let recipient = match caller.role {

@@ -44,6 +44,7 @@ pub use records::{
     RecordView, TRANSIENT_DISPENSE_CODE, TRANSIENT_RECORD, Version,
 };
 
+use ehr_api::functions::{Function, Kind};
 use fabric_shim::{Contract, ContractError, Router, Stub};
 
 /// Chaincode title in the contract metadata.
@@ -91,47 +92,66 @@ fn check_clock(stub: &Stub, max_skew: u64) -> std::result::Result<(), ContractEr
     Ok(())
 }
 
+/// Registers `handler` as function `F` of the API's table: its name, kind,
+/// parameters and answer come from `ehr_api::functions`, so a handler whose
+/// parameters or answer differ from the table does not compile.
+fn route<F, H, Fut>(contract: Contract, handler: H) -> Contract
+where
+    F: Function,
+    F::Params: fabric_shim::Params,
+    F::Answer: fabric_shim::Returns + schemars::JsonSchema,
+    H: Fn(Stub, F::Params) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<F::Answer>> + Send + 'static,
+{
+    match F::KIND {
+        Kind::Evaluate => contract.evaluate(F::NAME, F::PARAMS, handler),
+        Kind::Submit => contract.submit(F::NAME, F::PARAMS, handler),
+        Kind::SubmitTransient => contract.submit_transient(F::NAME, F::PARAMS, handler),
+    }
+}
+
 /// The router with explicit settings.
 pub fn router_with(settings: Settings) -> std::result::Result<Router, fabric_shim::Error> {
-    let contract = Contract::new(CONTRACT)
+    use ehr_api::functions as f;
+    let c = Contract::new(CONTRACT)
         .description("Electronic health records: patients, consent and audited access")
         .before(move |stub: Stub, _function: String| async move {
             match settings.max_clock_skew_seconds {
                 Some(max) => check_clock(&stub, max),
                 None => Ok(()),
             }
-        })
-        .submit("SetRoleRegistry", &["registry"], registry::set_role_registry)
-        .evaluate("RoleRegistry", &[], registry::role_registry)
-        .submit("SetChannelSecret", &[], registry::set_channel_secret)
-        .evaluate("NotificationKey", &[], events::notification_key)
-        .submit_transient("RegisterPatient", &["patientId"], patients::register)
-        .submit_transient("UpdatePatient", &["patientId"], patients::update)
-        .submit_transient("AddAttendingDoctor", &["patientId", "doctor"], patients::add_attending)
-        .submit_transient("RemoveAttendingDoctor", &["patientId", "doctor"], patients::remove_attending)
-        .submit_transient("OpenAccess", &["patientId", "purpose"], patients::open_access)
-        .evaluate("ReadPatient", &["patientId"], patients::read)
-        .evaluate("VerifyPatient", &["patientId", "version"], patients::verify)
-        .submit_transient("GrantConsent", &["patientId", "grantee", "scope", "expiresAt"], patients::grant_consent)
-        .submit_transient("RevokeConsent", &["patientId", "grantee"], patients::revoke_consent)
-        .evaluate("ListConsents", &["patientId"], patients::list_consents)
-        .evaluate("AccessLog", &["patientId", "query", "pageSize", "bookmark"], patients::access_log)
-        .submit_transient("AddRecord", &["patientId"], records::add)
-        .submit_transient("UpdateRecord", &["patientId", "recordId"], records::update)
-        .submit_transient("DeleteRecord", &["patientId", "recordId", "reason"], records::delete)
-        .evaluate("ReadRecord", &["patientId", "recordId"], records::read)
-        .evaluate("FileKey", &["patientId"], records::file_key)
-        .evaluate("VerifyRecord", &["patientId", "recordId", "version"], records::verify)
-        .evaluate("ListRecords", &["patientId", "kind", "pageSize", "bookmark"], records::list)
-        .evaluate("VerifyPrescription", &["recordId", "hash"], records::verify_prescription)
-        .submit_transient("DispensePrescription", &["recordId", "hash"], records::dispense)
-        .submit_transient("RequestErasure", &["patientId"], records::erase)
-        .evaluate("AuditTrail", &["patientId"], records::audit_trail)
-        .evaluate("SearchPatients", &["pageSize", "bookmark"], search::search_patients)
-        .evaluate("SearchPatientsRich", &["limit"], search::search_patients_rich)
-        .evaluate("SearchRecords", &["patientId", "pageSize", "bookmark"], records::search_records)
-        .evaluate("PatientHistory", &["patientId"], records::patient_history)
-        .evaluate("RecordHistory", &["patientId", "recordId"], records::record_history)
-        .submit("SetStanding", &["person", "suspended", "reason"], admin::set_standing);
-    Router::builder(TITLE, VERSION).contract(contract).build()
+        });
+    let c = route::<f::SetRoleRegistry, _, _>(c, registry::set_role_registry);
+    let c = route::<f::RoleRegistry, _, _>(c, registry::role_registry);
+    let c = route::<f::SetChannelSecret, _, _>(c, registry::set_channel_secret);
+    let c = route::<f::NotificationKey, _, _>(c, events::notification_key);
+    let c = route::<f::RegisterPatient, _, _>(c, patients::register);
+    let c = route::<f::UpdatePatient, _, _>(c, patients::update);
+    let c = route::<f::AddAttendingDoctor, _, _>(c, patients::add_attending);
+    let c = route::<f::RemoveAttendingDoctor, _, _>(c, patients::remove_attending);
+    let c = route::<f::OpenAccess, _, _>(c, patients::open_access);
+    let c = route::<f::ReadPatient, _, _>(c, patients::read);
+    let c = route::<f::VerifyPatient, _, _>(c, patients::verify);
+    let c = route::<f::GrantConsent, _, _>(c, patients::grant_consent);
+    let c = route::<f::RevokeConsent, _, _>(c, patients::revoke_consent);
+    let c = route::<f::ListConsents, _, _>(c, patients::list_consents);
+    let c = route::<f::AccessLog, _, _>(c, patients::access_log);
+    let c = route::<f::AddRecord, _, _>(c, records::add);
+    let c = route::<f::UpdateRecord, _, _>(c, records::update);
+    let c = route::<f::DeleteRecord, _, _>(c, records::delete);
+    let c = route::<f::ReadRecord, _, _>(c, records::read);
+    let c = route::<f::FileKey, _, _>(c, records::file_key);
+    let c = route::<f::VerifyRecord, _, _>(c, records::verify);
+    let c = route::<f::ListRecords, _, _>(c, records::list);
+    let c = route::<f::VerifyPrescription, _, _>(c, records::verify_prescription);
+    let c = route::<f::DispensePrescription, _, _>(c, records::dispense);
+    let c = route::<f::RequestErasure, _, _>(c, records::erase);
+    let c = route::<f::AuditTrail, _, _>(c, records::audit_trail);
+    let c = route::<f::SearchPatients, _, _>(c, search::search_patients);
+    let c = route::<f::SearchPatientsRich, _, _>(c, search::search_patients_rich);
+    let c = route::<f::SearchRecords, _, _>(c, records::search_records);
+    let c = route::<f::PatientHistory, _, _>(c, records::patient_history);
+    let c = route::<f::RecordHistory, _, _>(c, records::record_history);
+    let c = route::<f::SetStanding, _, _>(c, admin::set_standing);
+    Router::builder(TITLE, VERSION).contract(c).build()
 }

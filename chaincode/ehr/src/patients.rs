@@ -20,7 +20,7 @@ use crate::model::{
     AccessEntry, Caller, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
     Purpose, Role, Scope,
 };
-use crate::seal::{SealTo, Sealed};
+use crate::seal::{SealTo, SealedOf};
 use crate::search;
 use crate::store::{self, ACCESS_WINDOW_SECONDS};
 
@@ -90,7 +90,7 @@ async fn require_hospital(stub: &Stub, field: &str, msp: &str) -> Result<()> {
 }
 
 /// A doctor registers a patient and becomes an attending doctor.
-pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<PatientRecord>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     if caller.role != Role::Doctor {
@@ -133,7 +133,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> 
 }
 
 /// An attending doctor replaces the patient's details with a new version; old versions stay.
-pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<PatientRecord>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let record = store::patient(&stub, &id).await?;
@@ -158,7 +158,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
 /// An attending doctor adds another doctor to the attending doctors. A doctor
 /// of another organisation than the patient's home hospital needs the
 /// patient's live consent (to them or to their organisation) first.
-pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<Sealed> {
+pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<SealedOf<PatientRecord>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let record = store::patient(&stub, &id).await?;
@@ -195,7 +195,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
 /// The patient, or an admin of the patient's home organisation, removes an
 /// attending doctor. The last attending doctor stays (someone must be able to
 /// keep the record up to date).
-pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<Sealed> {
+pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Person)) -> Result<SealedOf<PatientRecord>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let mut record = patient_for(&stub, &id, "changing the attending doctors of").await?;
@@ -257,7 +257,7 @@ pub(crate) async fn grounds(
 
 /// Opens a read window on a patient for the caller, leaving an entry on the
 /// ledger; a refusal is recorded too (and answered, not failed, so that it commits).
-pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) -> Result<Sealed> {
+pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) -> Result<SealedOf<AccessEntry>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let purpose = Purpose::parse(&purpose)?;
@@ -290,7 +290,7 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
 
 /// The patient's current data, for a caller whose access window is open,
 /// sealed to the caller's one-time key.
-pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<PatientView>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
@@ -349,7 +349,7 @@ pub(crate) fn verification(
 pub(crate) async fn grant_consent(
     stub: Stub,
     (id, grantee, scope, expires_at): (PatientId, Grantee, Scope, Option<i64>),
-) -> Result<Sealed> {
+) -> Result<SealedOf<Consent>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let record = patient_for(&stub, &id, "granting access to").await?;
@@ -372,7 +372,7 @@ pub(crate) async fn grant_consent(
 }
 
 /// The patient revokes a consent; it stays on the ledger, marked revoked.
-pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grantee)) -> Result<Sealed> {
+pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grantee)) -> Result<SealedOf<Consent>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let record = patient_for(&stub, &id, "revoking access to").await?;

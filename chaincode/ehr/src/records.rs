@@ -23,7 +23,7 @@ use crate::model::{
     RecordMeta, Role, Scope, Stamp, Tombstone,
 };
 use crate::patients::{forbidden, grounds, is_attending, not_erased, patient_for, salt_bytes, salt_from_transient};
-use crate::seal::{SealTo, Sealed};
+use crate::seal::{SealTo, SealedOf};
 use crate::search::{DiagnosisRef, TRANSIENT_QUERY};
 use crate::store;
 
@@ -88,7 +88,7 @@ async fn may_change(
 /// Adds a record to a patient: doctors with write grounds, radiologists
 /// (imaging reports) and lab testers (lab reports) of the patient's hospital or
 /// with organisation consent.
-pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<RecordMeta>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let patient = patient_for(&stub, &id, "adding records to").await?;
@@ -143,7 +143,7 @@ async fn live_record(stub: &Stub, id: &PatientId, record_id: &str, what: &str) -
 }
 
 /// The record's author or an attending doctor writes a new version of it.
-pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> Result<Sealed> {
+pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> Result<SealedOf<RecordMeta>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
@@ -181,7 +181,10 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
 }
 
 /// The author or an attending doctor deletes a record: a tombstone, kept in history.
-pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, String, String)) -> Result<Sealed> {
+pub(crate) async fn delete(
+    stub: Stub,
+    (id, record_id, reason): (PatientId, String, String),
+) -> Result<SealedOf<RecordMeta>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
@@ -211,7 +214,7 @@ pub(crate) async fn delete(stub: Stub, (id, record_id, reason): (PatientId, Stri
 
 /// A record's content, for a reader whose access window is open, sealed to
 /// the caller's one-time key.
-pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<Sealed> {
+pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<SealedOf<RecordView>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
@@ -252,7 +255,7 @@ pub(crate) async fn list(
 /// may read the patient's data, and for whoever may attach files to it (the
 /// key only decrypts stored copies; which files exist, and where, the ledger
 /// shows only to readers with an open access window).
-pub(crate) async fn file_key(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+pub(crate) async fn file_key(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<crate::model::FileKey>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
     let patient = patient_for(&stub, &id, "reading the file key of").await?;
@@ -323,7 +326,7 @@ fn dispense_code(stub: &Stub) -> Result<String> {
 
 /// A pharmacist dispenses a prescription, once, with the dispensing code from
 /// the patient's slip (transient `dispenseCode`) and the hash of the copy.
-pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<Sealed> {
+pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) -> Result<SealedOf<PrescriptionStatus>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     if caller.role != Role::Pharmacist {
@@ -358,7 +361,7 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
 
 /// The patient asks for erasure: every private version of their details and
 /// records is purged from every peer; hashes, stamps and audit entries stay.
-pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<PatientRecord>> {
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let mut patient = patient_for(&stub, &id, "erasing").await?;
@@ -458,7 +461,7 @@ async fn may_see_history(stub: &Stub, caller: &Caller, patient: &PatientRecord, 
 
 /// Every version of a patient's record: who changed what, when, and (for readers
 /// with an open window) what it looked like; sealed to the caller's one-time key.
-pub(crate) async fn patient_history(stub: Stub, (id,): (PatientId,)) -> Result<Sealed> {
+pub(crate) async fn patient_history(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<PatientHistory>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
@@ -478,7 +481,10 @@ pub(crate) async fn patient_history(stub: Stub, (id,): (PatientId,)) -> Result<S
 }
 
 /// Every version of a record, tombstone included; sealed to the caller's one-time key.
-pub(crate) async fn record_history(stub: Stub, (id, record_id): (PatientId, String)) -> Result<Sealed> {
+pub(crate) async fn record_history(
+    stub: Stub,
+    (id, record_id): (PatientId, String),
+) -> Result<SealedOf<RecordHistory>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
     let now = stub.tx_timestamp()?.seconds;
@@ -503,7 +509,10 @@ pub(crate) async fn record_history(stub: Stub, (id, record_id): (PatientId, Stri
 /// A patient's records by kind, creation date range and diagnosis code prefix
 /// (transient `query`: what a doctor looks for is patient data too),
 /// paginated; sealed to the caller's one-time key.
-pub(crate) async fn search_records(stub: Stub, (id, page_size, bookmark): (PatientId, u32, String)) -> Result<Sealed> {
+pub(crate) async fn search_records(
+    stub: Stub,
+    (id, page_size, bookmark): (PatientId, u32, String),
+) -> Result<SealedOf<RecordPage>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
     let raw = stub.transient().get(TRANSIENT_QUERY).ok_or_else(|| {

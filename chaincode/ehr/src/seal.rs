@@ -21,6 +21,7 @@
 use fabric_shim::Stub;
 use serde::Serialize;
 
+pub use ehr_api::functions::SealedOf;
 pub use ehr_api::seal::{INFO, OpenError, OpeningKey, Recipient, SCHEME, Sealed, TRANSIENT_SEAL_TO};
 
 use crate::error::{EhrError, Result};
@@ -48,14 +49,15 @@ impl SealTo {
     /// Seals the answer of a function that writes: it goes into the block, so
     /// it says who reached which patient; the seed is a secret only members'
     /// peers derive (`store::seal_secret`).
-    pub(crate) async fn seal_answer<T: Serialize>(&self, stub: &Stub, value: &T) -> Result<Sealed> {
+    pub(crate) async fn seal_answer<T: Serialize>(&self, stub: &Stub, value: &T) -> Result<SealedOf<T>> {
         let secret = crate::store::seal_secret(stub).await?;
         self.seal(stub, &secret, value)
     }
 
     /// Seals `value`'s JSON for this transaction. `secret` must be data only
     /// collection members hold (the salts of what is returned).
-    pub(crate) fn seal<T: Serialize>(&self, stub: &Stub, secret: &[u8], value: &T) -> Result<Sealed> {
-        self.0.seal(secret, stub.tx_id(), value).map_err(|e| EhrError::Internal(e.to_string()))
+    pub(crate) fn seal<T: Serialize>(&self, stub: &Stub, secret: &[u8], value: &T) -> Result<SealedOf<T>> {
+        let sealed = self.0.seal(secret, stub.tx_id(), value).map_err(|e| EhrError::Internal(e.to_string()))?;
+        Ok(SealedOf::new(sealed))
     }
 }

@@ -20,7 +20,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::error::{EhrError, Result};
 use crate::model::{Caller, PatientId, PatientRecord, Role, Scope};
 use crate::patients::grounds;
-use crate::seal::{SealTo, Sealed};
+use crate::seal::{SealTo, SealedOf};
 use crate::store;
 
 /// The document type CouchDB indexes and Mango selectors use.
@@ -210,7 +210,7 @@ async fn may_find(stub: &Stub, record: &PatientRecord, caller: &Caller, criteria
 /// Finds patients by any combination of name parts, id part, birth year and
 /// diagnosis code prefix (transient `query`); hits sealed to the caller's
 /// one-time key. See [`may_find`] for whom it can find.
-pub(crate) async fn search_patients(stub: Stub, (page_size, bookmark): (u32, String)) -> Result<Sealed> {
+pub(crate) async fn search_patients(stub: Stub, (page_size, bookmark): (u32, String)) -> Result<SealedOf<PatientHits>> {
     let caller = Caller::load(&stub).await?;
     check_caller(&caller)?;
     let seal_to = SealTo::from_transient(&stub)?;
@@ -248,7 +248,7 @@ pub(crate) async fn search_patients(stub: Stub, (page_size, bookmark): (u32, Str
 
 /// The same search as a CouchDB Mango query over the private collection (peers
 /// with CouchDB only; a LevelDB peer refuses rich queries).
-pub(crate) async fn search_patients_rich(stub: Stub, (limit,): (u32,)) -> Result<Sealed> {
+pub(crate) async fn search_patients_rich(stub: Stub, (limit,): (u32,)) -> Result<SealedOf<PatientHits>> {
     let caller = Caller::load(&stub).await?;
     check_caller(&caller)?;
     let seal_to = SealTo::from_transient(&stub)?;

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use ehr_api::events::{EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
+use ehr_api::functions::{self as f, Function, Kind, ParamValues, SealedOf};
 use ehr_api::model::{
     AccessEntry, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus,
     PrivateRecord, Purpose, RecordBody, RecordKind, RecordMeta, Scope, Standing,
@@ -136,72 +137,42 @@ impl EhrClient {
         &self.contract
     }
 
-    async fn evaluate<T: DeserializeOwned>(&self, function: &str, args: &[String]) -> Result<T> {
-        let bytes = self.contract.call(function).args(args).evaluate().await?;
-        decode(function, &bytes)
-    }
-
-    /// Evaluates a function that answers with patient data: sends a fresh
-    /// one-time public key, and opens the sealed answer with the private key
-    /// and this proposal's transaction id.
-    async fn evaluate_sealed<T: DeserializeOwned>(
+    /// Calls function `F` of the API's table as its kind says: evaluated, or
+    /// submitted (waiting for the commit, endorsing again with a new
+    /// transaction id after a read conflict, with the same parameters and
+    /// transient data, so a retried version hashes as the first one would).
+    /// Parameters go as arguments, or for `SubmitTransient` as transient data
+    /// under their names. Answers the transaction id and the raw answer.
+    async fn run<F: Function>(
         &self,
-        function: &str,
-        args: &[String],
+        params: &F::Params,
         transient: &[(&str, Vec<u8>)],
-    ) -> Result<T> {
-        let key = OpeningKey::from_random_bytes(random_32());
-        let mut call = self.contract.call(function).args(args).transient(TRANSIENT_SEAL_TO, key.public_bytes());
-        for (k, v) in transient {
-            call = call.transient(*k, v.clone());
+        seal_to: Option<&OpeningKey>,
+    ) -> Result<(String, Vec<u8>)> {
+        let values = params.values().map_err(|e| EhrClientError::Encode(e.to_string()))?;
+        let build = || -> CallBuilder {
+            let mut call = self.contract.call(F::NAME);
+            if F::KIND == Kind::SubmitTransient {
+                for (name, value) in F::PARAMS.iter().zip(&values) {
+                    call = call.transient(*name, value.clone().into_bytes());
+                }
+            } else {
+                call = call.args(&values);
+            }
+            if let Some(key) = seal_to {
+                call = call.transient(TRANSIENT_SEAL_TO, key.public_bytes());
+            }
+            for (k, v) in transient {
+                call = call.transient(*k, v.clone());
+            }
+            call
+        };
+        if F::KIND == Kind::Evaluate {
+            let proposal = build().build()?;
+            let tx_id = proposal.transaction_id().to_owned();
+            return Ok((tx_id, proposal.evaluate().await?));
         }
-        let proposal = call.build()?;
-        let bytes = proposal.evaluate().await?;
-        let sealed: Sealed = decode(function, &bytes)?;
-        key.open(proposal.transaction_id(), &sealed).map_err(|e| EhrClientError::Decode(format!("{function}: {e}")))
-    }
-
-    /// Submits, endorsing again with a new transaction id after a read
-    /// conflict. Every attempt carries the same arguments and transient data
-    /// (salt included), so a retried version hashes as the first one would.
-    async fn submit<T: DeserializeOwned>(
-        &self,
-        function: &str,
-        args: &[String],
-        transient: &[(&str, Vec<u8>)],
-    ) -> Result<T> {
-        let build = || -> CallBuilder {
-            let mut call = self.contract.call(function).args(args);
-            for (k, v) in transient {
-                call = call.transient(*k, v.clone());
-            }
-            call
-        };
-        let bytes = retry_on_conflict(self.retry, |_| build().submit()).await?;
-        decode(function, &bytes)
-    }
-
-    /// Submits a function that writes about a patient: its parameters go as
-    /// transient data under their names (none as arguments), with a one-time
-    /// key that its answer comes sealed to. Retries as [`Self::submit`] does.
-    async fn submit_sealed<T: DeserializeOwned>(
-        &self,
-        function: &str,
-        params: &[(&str, String)],
-        transient: &[(&str, Vec<u8>)],
-    ) -> Result<T> {
-        let key = OpeningKey::from_random_bytes(random_32());
-        let build = || -> CallBuilder {
-            let mut call = self.contract.call(function).transient(TRANSIENT_SEAL_TO, key.public_bytes());
-            for (name, value) in params {
-                call = call.transient(*name, value.clone().into_bytes());
-            }
-            for (k, v) in transient {
-                call = call.transient(*k, v.clone());
-            }
-            call
-        };
-        let (tx_id, bytes) = retry_on_conflict(self.retry, |_| async {
+        let answer = retry_on_conflict(self.retry, |_| async {
             let proposal = build().build()?;
             let tx_id = proposal.transaction_id().to_owned();
             let submitted = proposal.endorse().await?.submit().await?;
@@ -209,8 +180,26 @@ impl EhrClient {
             Ok((tx_id, submitted.into_result()))
         })
         .await?;
-        let sealed: Sealed = decode(function, &bytes)?;
-        key.open(&tx_id, &sealed).map_err(|e| EhrClientError::Decode(format!("{function}: {e}")))
+        Ok(answer)
+    }
+
+    /// Calls a function whose answer is plain.
+    async fn call<F: Function>(&self, params: F::Params, transient: &[(&str, Vec<u8>)]) -> Result<F::Answer> {
+        let (_, bytes) = self.run::<F>(&params, transient, None).await?;
+        decode(F::NAME, &bytes)
+    }
+
+    /// Calls a function whose answer is sealed: sends a fresh one-time public
+    /// key and opens the answer with the private key and the transaction id.
+    async fn call_sealed<F, T>(&self, params: F::Params, transient: &[(&str, Vec<u8>)]) -> Result<T>
+    where
+        F: Function<Answer = SealedOf<T>>,
+        T: DeserializeOwned,
+    {
+        let key = OpeningKey::from_random_bytes(random_32());
+        let (tx_id, bytes) = self.run::<F>(&params, transient, Some(&key)).await?;
+        let sealed: Sealed = decode(F::NAME, &bytes)?;
+        key.open(&tx_id, &sealed).map_err(|e| EhrClientError::Decode(format!("{}: {e}", F::NAME)))
     }
 
     fn patient_transient(details: &PatientDetails) -> Result<Vec<(&'static str, Vec<u8>)>> {
@@ -231,52 +220,49 @@ impl EhrClient {
     pub async fn register_patient(&self, id: &PatientId, details: &PatientDetails) -> Result<PatientRecord> {
         let mut transient = Self::patient_transient(details)?;
         transient.push((TRANSIENT_FILE_KEY, hex::encode(random_32()).into_bytes()));
-        self.submit_sealed("RegisterPatient", &[("patientId", id.to_string())], &transient).await
+        self.call_sealed::<f::RegisterPatient, _>((id.clone(),), &transient).await
     }
 
     /// `FileKey`: the key the patient's off-chain files are encrypted with
     /// (sealed to this call); open a store with [`crate::files::FileStore::encrypted_with`].
     pub async fn file_key(&self, id: &PatientId) -> Result<[u8; 32]> {
-        let key: FileKey = self.evaluate_sealed("FileKey", &[id.to_string()], &[]).await?;
+        let key: FileKey = self.call_sealed::<f::FileKey, _>((id.clone(),), &[]).await?;
         key.bytes().map_err(|e| EhrClientError::Decode(format!("FileKey: {e}")))
     }
 
     /// `UpdatePatient`: an attending doctor writes a new version of the patient's details.
     pub async fn update_patient(&self, id: &PatientId, details: &PatientDetails) -> Result<PatientRecord> {
-        self.submit_sealed("UpdatePatient", &[("patientId", id.to_string())], &Self::patient_transient(details)?).await
+        self.call_sealed::<f::UpdatePatient, _>((id.clone(),), &Self::patient_transient(details)?).await
     }
 
     /// `AddAttendingDoctor` (a doctor of another hospital needs the patient's consent first).
     pub async fn add_attending_doctor(&self, id: &PatientId, doctor: &Person) -> Result<PatientRecord> {
-        let params = [("patientId", id.to_string()), ("doctor", json_arg(doctor)?)];
-        self.submit_sealed("AddAttendingDoctor", &params, &[]).await
+        self.call_sealed::<f::AddAttendingDoctor, _>((id.clone(), doctor.clone()), &[]).await
     }
 
     /// `RemoveAttendingDoctor`: the patient or an admin of their home hospital.
     pub async fn remove_attending_doctor(&self, id: &PatientId, doctor: &Person) -> Result<PatientRecord> {
-        let params = [("patientId", id.to_string()), ("doctor", json_arg(doctor)?)];
-        self.submit_sealed("RemoveAttendingDoctor", &params, &[]).await
+        self.call_sealed::<f::RemoveAttendingDoctor, _>((id.clone(), doctor.clone()), &[]).await
     }
 
     /// `RoleRegistry`: which organisation may assert which role.
     pub async fn role_registry(&self) -> Result<RoleRegistry> {
-        self.evaluate("RoleRegistry", &[]).await
+        self.call::<f::RoleRegistry>((), &[]).await
     }
 
     /// `OpenAccess`: records who looks and why, and opens a read window.
     pub async fn open_access(&self, id: &PatientId, purpose: Purpose) -> Result<AccessEntry> {
-        let params = [("patientId", id.to_string()), ("purpose", purpose.as_str().to_owned())];
-        self.submit_sealed("OpenAccess", &params, &[]).await
+        self.call_sealed::<f::OpenAccess, _>((id.clone(), purpose.as_str().to_owned()), &[]).await
     }
 
     /// `ReadPatient` (needs an open access window); the answer comes sealed to this call's key.
     pub async fn read_patient(&self, id: &PatientId) -> Result<PatientView> {
-        self.evaluate_sealed("ReadPatient", &[id.to_string()], &[]).await
+        self.call_sealed::<f::ReadPatient, _>((id.clone(),), &[]).await
     }
 
     /// `VerifyPatient`: does the private copy of `version` match the ledger hash?
     pub async fn verify_patient(&self, id: &PatientId, version: u32) -> Result<Verification> {
-        self.evaluate("VerifyPatient", &[id.to_string(), version.to_string()]).await
+        self.call::<f::VerifyPatient>((id.clone(), version), &[]).await
     }
 
     /// `GrantConsent`.
@@ -287,24 +273,17 @@ impl EhrClient {
         scope: Scope,
         expires_at: Option<i64>,
     ) -> Result<Consent> {
-        let params = [
-            ("patientId", id.to_string()),
-            ("grantee", json_arg(grantee)?),
-            ("scope", json_arg(&scope)?),
-            ("expiresAt", json_arg(&expires_at)?),
-        ];
-        self.submit_sealed("GrantConsent", &params, &[]).await
+        self.call_sealed::<f::GrantConsent, _>((id.clone(), grantee.clone(), scope, expires_at), &[]).await
     }
 
     /// `RevokeConsent`.
     pub async fn revoke_consent(&self, id: &PatientId, grantee: &Grantee) -> Result<Consent> {
-        let params = [("patientId", id.to_string()), ("grantee", json_arg(grantee)?)];
-        self.submit_sealed("RevokeConsent", &params, &[]).await
+        self.call_sealed::<f::RevokeConsent, _>((id.clone(), grantee.clone()), &[]).await
     }
 
     /// `ListConsents`.
     pub async fn list_consents(&self, id: &PatientId) -> Result<Vec<Consent>> {
-        self.evaluate("ListConsents", &[id.to_string()]).await
+        self.call::<f::ListConsents>((id.clone(),), &[]).await
     }
 
     /// `AccessLog`: who tried to look at the patient's data, oldest first; one
@@ -316,8 +295,7 @@ impl EhrClient {
         page_size: u32,
         bookmark: &str,
     ) -> Result<AccessLogPage> {
-        let args = [id.to_string(), json_arg(query)?, page_size.to_string(), bookmark.to_owned()];
-        self.evaluate("AccessLog", &args).await
+        self.call::<f::AccessLog>((id.clone(), query.clone(), page_size, bookmark.to_owned()), &[]).await
     }
 
     /// Every access attempt matching `query`, all pages.
@@ -342,32 +320,31 @@ impl EhrClient {
         if let Some(code) = &code {
             transient.push((TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec()));
         }
-        let meta = self.submit_sealed("AddRecord", &[("patientId", id.to_string())], &transient).await?;
+        let meta = self.call_sealed::<f::AddRecord, _>((id.clone(),), &transient).await?;
         Ok(Self::written(meta, record, salt, code))
     }
 
     /// `UpdateRecord`.
     pub async fn update_record(&self, id: &PatientId, record_id: &str, record: &RecordInput) -> Result<RecordWritten> {
         let salt = fresh_salt();
-        let params = [("patientId", id.to_string()), ("recordId", record_id.to_owned())];
-        let meta = self.submit_sealed("UpdateRecord", &params, &Self::record_transient(record, &salt)?).await?;
+        let params = (id.clone(), record_id.to_owned());
+        let meta = self.call_sealed::<f::UpdateRecord, _>(params, &Self::record_transient(record, &salt)?).await?;
         Ok(Self::written(meta, record, salt, None))
     }
 
     /// `DeleteRecord`: a tombstone with the reason; history stays.
     pub async fn delete_record(&self, id: &PatientId, record_id: &str, reason: &str) -> Result<RecordMeta> {
-        let params = [("patientId", id.to_string()), ("recordId", record_id.to_owned()), ("reason", reason.to_owned())];
-        self.submit_sealed("DeleteRecord", &params, &[]).await
+        self.call_sealed::<f::DeleteRecord, _>((id.clone(), record_id.to_owned(), reason.to_owned()), &[]).await
     }
 
     /// `ReadRecord` (needs an open access window); sealed to this call's key.
     pub async fn read_record(&self, id: &PatientId, record_id: &str) -> Result<RecordView> {
-        self.evaluate_sealed("ReadRecord", &[id.to_string(), record_id.to_owned()], &[]).await
+        self.call_sealed::<f::ReadRecord, _>((id.clone(), record_id.to_owned()), &[]).await
     }
 
     /// `VerifyRecord`.
     pub async fn verify_record(&self, id: &PatientId, record_id: &str, version: u32) -> Result<Verification> {
-        self.evaluate("VerifyRecord", &[id.to_string(), record_id.to_owned(), version.to_string()]).await
+        self.call::<f::VerifyRecord>((id.clone(), record_id.to_owned(), version), &[]).await
     }
 
     /// `ListRecords`, optionally of one kind; pass the returned bookmark for the next page.
@@ -379,12 +356,14 @@ impl EhrClient {
         bookmark: &str,
     ) -> Result<RecordPage> {
         let kind = kind.map(|k| k.as_str().to_owned()).unwrap_or_else(|| "all".into());
-        self.evaluate("ListRecords", &[id.to_string(), kind, page_size.to_string(), bookmark.to_owned()]).await
+        let page_size =
+            i32::try_from(page_size).map_err(|_| EhrClientError::Usage("the page size must be 1-100".into()))?;
+        self.call::<f::ListRecords>((id.clone(), kind, page_size, bookmark.to_owned()), &[]).await
     }
 
     /// `VerifyPrescription`: compares the hash of the pharmacist's copy with the ledger's.
     pub async fn verify_prescription(&self, record_id: &str, hash: &str) -> Result<PrescriptionCheck> {
-        self.evaluate("VerifyPrescription", &[record_id.to_owned(), hash.to_owned()]).await
+        self.call::<f::VerifyPrescription>((record_id.to_owned(), hash.to_owned()), &[]).await
     }
 
     /// `DispensePrescription`: once only, with the dispensing code from the patient's slip.
@@ -395,19 +374,19 @@ impl EhrClient {
                 slip.record_id
             ))
         })?;
-        let params = [("recordId", slip.record_id.clone()), ("hash", copy_hash(&slip.copy)?)];
-        self.submit_sealed("DispensePrescription", &params, &[(TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec())])
+        let params = (slip.record_id.clone(), copy_hash(&slip.copy)?);
+        self.call_sealed::<f::DispensePrescription, _>(params, &[(TRANSIENT_DISPENSE_CODE, code.as_bytes().to_vec())])
             .await
     }
 
     /// `RequestErasure`: the patient has their private data purged.
     pub async fn request_erasure(&self, id: &PatientId) -> Result<PatientRecord> {
-        self.submit_sealed("RequestErasure", &[("patientId", id.to_string())], &[]).await
+        self.call_sealed::<f::RequestErasure, _>((id.clone(),), &[]).await
     }
 
     /// `AuditTrail`.
     pub async fn audit_trail(&self, id: &PatientId) -> Result<Vec<AuditLine>> {
-        self.evaluate("AuditTrail", &[id.to_string()]).await
+        self.call::<f::AuditTrail>((id.clone(),), &[]).await
     }
 
     /// `SearchPatients` (works on LevelDB and CouchDB peers). The query goes as
@@ -415,13 +394,13 @@ impl EhrClient {
     /// patients the caller opened access to (or themselves).
     pub async fn search_patients(&self, query: &PatientQuery, page_size: u32, bookmark: &str) -> Result<PatientHits> {
         let transient = [(TRANSIENT_QUERY, json_arg(query)?.into_bytes())];
-        self.evaluate_sealed("SearchPatients", &[page_size.to_string(), bookmark.to_owned()], &transient).await
+        self.call_sealed::<f::SearchPatients, _>((page_size, bookmark.to_owned()), &transient).await
     }
 
     /// `SearchPatientsRich` (CouchDB peers only).
     pub async fn search_patients_rich(&self, query: &PatientQuery, limit: u32) -> Result<PatientHits> {
         let transient = [(TRANSIENT_QUERY, json_arg(query)?.into_bytes())];
-        self.evaluate_sealed("SearchPatientsRich", &[limit.to_string()], &transient).await
+        self.call_sealed::<f::SearchPatientsRich, _>((limit,), &transient).await
     }
 
     /// `SearchRecords`.
@@ -432,29 +411,29 @@ impl EhrClient {
         page_size: u32,
         bookmark: &str,
     ) -> Result<RecordPage> {
-        let args = [id.to_string(), page_size.to_string(), bookmark.to_owned()];
-        self.evaluate_sealed("SearchRecords", &args, &[(TRANSIENT_QUERY, json_arg(query)?.into_bytes())]).await
+        let params = (id.clone(), page_size, bookmark.to_owned());
+        self.call_sealed::<f::SearchRecords, _>(params, &[(TRANSIENT_QUERY, json_arg(query)?.into_bytes())]).await
     }
 
     /// `PatientHistory`.
     pub async fn patient_history(&self, id: &PatientId) -> Result<PatientVersions> {
-        self.evaluate_sealed("PatientHistory", &[id.to_string()], &[]).await
+        self.call_sealed::<f::PatientHistory, _>((id.clone(),), &[]).await
     }
 
     /// `RecordHistory`.
     pub async fn record_history(&self, id: &PatientId, record_id: &str) -> Result<RecordVersions> {
-        self.evaluate_sealed("RecordHistory", &[id.to_string(), record_id.to_owned()], &[]).await
+        self.call_sealed::<f::RecordHistory, _>((id.clone(), record_id.to_owned()), &[]).await
     }
 
     /// `SetStanding`: an organisation admin suspends or reinstates one of its identities.
     pub async fn set_standing(&self, person: &Person, suspended: bool, reason: &str) -> Result<Standing> {
-        self.submit("SetStanding", &[json_arg(person)?, suspended.to_string(), reason.to_owned()], &[]).await
+        self.call::<f::SetStanding>((person.clone(), suspended, reason.to_owned()), &[]).await
     }
 
     /// `NotificationKey`: the key that opens the caller's notifications (a
     /// patient's own, a regulator's organisation's), fetched sealed.
     pub async fn notification_key(&self) -> Result<OpeningKey> {
-        let seed: NotificationKeySeed = self.evaluate_sealed("NotificationKey", &[], &[]).await?;
+        let seed: NotificationKeySeed = self.call_sealed::<f::NotificationKey, _>((), &[]).await?;
         let bytes: [u8; 32] = hex::decode(&seed.seed).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
             EhrClientError::Decode("NotificationKey answered a seed that is not 32 bytes of hex".into())
         })?;
