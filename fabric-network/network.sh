@@ -7,6 +7,7 @@
 #   fabric-network/network.sh logs NODE      print a node's log (NODE as listed by status)
 #   fabric-network/network.sh deploy [NAME]  (re)deploy chaincode NAME (ehr, conformance) at the next sequence;
 #                                            for ehr, also write its roles registry (chaincode/ehr/roles_registry.json)
+#                                            and, once, the channel secret (SetChannelSecret)
 #   fabric-network/network.sh env ORG [USER] print exports to use the peer CLI as ORG's admin (or USER)
 #   fabric-network/network.sh user ORG NAME ROLE [ATTR=VALUE...]
 #                                            register and enrol one more user at ORG's fabric-ca (attributes

@@ -334,6 +334,41 @@ impl Purpose {
     }
 }
 
+/// On what grounds someone reaches a patient's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Basis {
+    /// The patient themselves.
+    #[serde(rename = "self")]
+    Patient,
+    /// An attending doctor.
+    #[serde(rename = "attending")]
+    Attending,
+    /// The patient's consent (to the person or their organisation).
+    #[serde(rename = "consent")]
+    Consent,
+    /// None: refused.
+    #[serde(rename = "not permitted")]
+    NotPermitted,
+}
+
+impl Basis {
+    /// The basis as in JSON and the access log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Patient => "self",
+            Self::Attending => "attending",
+            Self::Consent => "consent",
+            Self::NotPermitted => "not permitted",
+        }
+    }
+}
+
+impl fmt::Display for Basis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One attempt to reach a patient's data, kept forever.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -346,8 +381,8 @@ pub struct AccessEntry {
     pub purpose: Purpose,
     /// Whether it was granted.
     pub granted: bool,
-    /// On what grounds: `attending`, `consent`, `self`, or why it was refused.
-    pub basis: String,
+    /// On what grounds it was granted, or that it was not.
+    pub basis: Basis,
     /// Until when reads are allowed (Unix seconds), when granted.
     pub until: Option<i64>,
 }

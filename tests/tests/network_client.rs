@@ -410,6 +410,9 @@ fn cross_check_with_the_node_client(cli: &Cli) {
     // Written by ours, read by the Node client.
     let added = cli.json("doctor1@hospitala", &["record", "add", "P-NODE-1", "--kind", "diagnosis", "--icd10", "J45"]);
     let record_id = added["meta"]["id"].as_str().unwrap().to_owned();
+    // `record history` opens its own access window, so the content shows for both.
+    let ours = cli.json("doctor1@hospitala", &["record", "history", "P-NODE-1", &record_id]);
+    assert_eq!(ours[0]["content"]["icd10"], "J45", "{ours}");
     let node = gateway_with(
         "evaluate",
         "hospitala",
@@ -420,7 +423,6 @@ fn cross_check_with_the_node_client(cli: &Cli) {
     );
     let node: Value = serde_json::from_str(node["result"].as_str().unwrap()).unwrap();
     assert_eq!(node[0]["meta"], added["meta"], "the Node client sees the record our client wrote");
-    let ours = cli.json("doctor1@hospitala", &["record", "history", "P-NODE-1", &record_id]);
     assert_eq!(ours, node, "and both read it identically");
 }
 
@@ -521,6 +523,9 @@ fn every_command(cli: &Cli) {
     let verified = cli.json(d, &["patient", "verify", "P-CLI-1"]);
     assert_eq!(verified["matches"], true);
     let other = cli.json("doctor2@hospitala", &["whoami"]);
+    // Not yet attending, no consent: refused as "not allowed" (exit 4), and the attempt is logged.
+    let refused = cli.fails("doctor2@hospitala", &["patient", "show", "P-CLI-1"], 4);
+    assert!(refused.contains("was refused") && refused.contains("access log"), "{refused}");
     cli.ok(
         d,
         &["patient", "attend", "P-CLI-1", "--doctor", other["personId"].as_str().unwrap(), "--msp", "HospitalAMSP"],

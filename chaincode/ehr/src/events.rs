@@ -13,7 +13,7 @@
 
 use fabric_shim::Stub;
 
-pub use ehr_api::events::{EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
+pub use ehr_api::events::{Action, EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
 
 use crate::error::Result;
 use crate::model::{Caller, PatientId, PatientRecord, Person, Role};
@@ -39,13 +39,13 @@ async fn recipient_key(stub: &Stub, recipient: &str) -> Result<SealTo> {
 pub(crate) async fn notify(
     stub: &Stub,
     patient: &PatientRecord,
-    action: &str,
+    action: Action,
     actor: &Person,
     record_id: Option<&str>,
 ) -> Result<()> {
     let n = Notification {
         patient_id: patient.id.clone(),
-        action: action.to_owned(),
+        action,
         actor: actor.clone(),
         record_id: record_id.map(str::to_owned),
         tx_id: stub.tx_id().to_owned(),

@@ -15,10 +15,10 @@ pub use ehr_api::views::{AccessLogPage, AccessQuery, PatientView, Verification};
 use fabric_shim::Stub;
 
 use crate::error::{EhrError, Result};
-use crate::events::notify;
+use crate::events::{Action, notify};
 use crate::model::{
-    AccessEntry, Caller, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
-    Purpose, Role, Scope,
+    AccessEntry, Basis, Caller, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person,
+    PrivatePatient, Purpose, Role, Scope,
 };
 use crate::seal::{SealTo, SealedOf};
 use crate::search;
@@ -128,7 +128,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf
     let d = &private.details;
     let doc = search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
-    notify(&stub, &record, "registered", &caller.person, None).await?;
+    notify(&stub, &record, Action::Registered, &caller.person, None).await?;
     reply.seal_answer(&stub, &record).await
 }
 
@@ -151,7 +151,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<P
     let d = &private.details;
     let doc = search::document(&id, &d.name, &d.birth_date, diagnoses, &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
-    notify(&stub, &record, "updated", &caller.person, None).await?;
+    notify(&stub, &record, Action::Updated, &caller.person, None).await?;
     reply.seal_answer(&stub, &record).await
 }
 
@@ -188,7 +188,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
     }
     record.updated = stamp;
     store::put_patient(&stub, &record).await?;
-    notify(&stub, &record, "updated", &caller.person, None).await?;
+    notify(&stub, &record, Action::Updated, &caller.person, None).await?;
     reply.seal_answer(&stub, &record).await
 }
 
@@ -222,7 +222,7 @@ pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Perso
     record.attending.retain(|d| d != &doctor);
     record.updated = crate::model::stamp(&stub, &caller)?;
     store::put_patient(&stub, &record).await?;
-    notify(&stub, &record, "updated", &caller.person, None).await?;
+    notify(&stub, &record, Action::Updated, &caller.person, None).await?;
     reply.seal_answer(&stub, &record).await
 }
 
@@ -233,12 +233,12 @@ pub(crate) async fn grounds(
     caller: &Caller,
     scope: Scope,
     now: i64,
-) -> Result<Option<String>> {
+) -> Result<Option<Basis>> {
     if caller.is_patient(record) && scope == Scope::Read {
-        return Ok(Some("self".into()));
+        return Ok(Some(Basis::Patient));
     }
     if is_attending(record, caller) {
-        return Ok(Some("attending".into()));
+        return Ok(Some(Basis::Attending));
     }
     if !matches!(caller.role, Role::Doctor | Role::Radiologist | Role::Lab) {
         return Ok(None);
@@ -249,7 +249,7 @@ pub(crate) async fn grounds(
         if let Some(c) = store::consent(stub, &record.id, &grantee).await?
             && crate::model::allows(&c, caller, scope, now)
         {
-            return Ok(Some("consent".into()));
+            return Ok(Some(Basis::Consent));
         }
     }
     Ok(None)
@@ -274,7 +274,7 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     let entry = AccessEntry {
         patient_id: id.clone(),
         granted: basis.is_some(),
-        basis: basis.unwrap_or_else(|| "not permitted".into()),
+        basis: basis.unwrap_or(Basis::NotPermitted),
         until: None,
         purpose,
         stamp,
@@ -284,7 +284,8 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     // (and no home hospital to guard it) there is nobody to record it for.
     let Some(record) = record else { return reply.seal_answer(&stub, &entry).await };
     store::put_access(&stub, &entry, &record.home_msp).await?;
-    notify(&stub, &record, if entry.granted { "accessed" } else { "accessDenied" }, &caller.person, None).await?;
+    notify(&stub, &record, if entry.granted { Action::Accessed } else { Action::AccessDenied }, &caller.person, None)
+        .await?;
     reply.seal_answer(&stub, &entry).await
 }
 
@@ -367,7 +368,7 @@ pub(crate) async fn grant_consent(
     }
     let consent = Consent { patient_id: id.clone(), grantee, scope, expires_at, granted: stamp, revoked: None };
     store::put_consent(&stub, &consent, &record.home_msp).await?;
-    notify(&stub, &record, "consentGranted", &caller.person, None).await?;
+    notify(&stub, &record, Action::ConsentGranted, &caller.person, None).await?;
     reply.seal_answer(&stub, &consent).await
 }
 
@@ -386,7 +387,7 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
         .ok_or_else(|| EhrError::NotFound("no active consent for that grantee".into()))?;
     consent.revoked = Some(crate::model::stamp(&stub, &caller)?);
     store::put_consent(&stub, &consent, &record.home_msp).await?;
-    notify(&stub, &record, "consentRevoked", &caller.person, None).await?;
+    notify(&stub, &record, Action::ConsentRevoked, &caller.person, None).await?;
     reply.seal_answer(&stub, &consent).await
 }
 

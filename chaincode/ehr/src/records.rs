@@ -17,7 +17,7 @@ use fabric_shim::Stub;
 use sha2::{Digest, Sha256};
 
 use crate::error::{EhrError, Result};
-use crate::events::notify;
+use crate::events::{Action, notify};
 use crate::model::{
     Caller, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
     RecordMeta, Role, Scope, Stamp, Tombstone,
@@ -128,7 +128,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Reco
         };
         store::put_prescription(&stub, &status).await?;
     }
-    notify(&stub, &patient, "recordAdded", &caller.person, Some(&record_id)).await?;
+    notify(&stub, &patient, Action::RecordAdded, &caller.person, Some(&record_id)).await?;
     reply.seal_answer(&stub, &meta).await
 }
 
@@ -176,7 +176,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
         s.hash = hash;
         store::put_prescription(&stub, s).await?;
     }
-    notify(&stub, &patient, "recordUpdated", &caller.person, Some(&record_id)).await?;
+    notify(&stub, &patient, Action::RecordUpdated, &caller.person, Some(&record_id)).await?;
     reply.seal_answer(&stub, &meta).await
 }
 
@@ -208,7 +208,7 @@ pub(crate) async fn delete(
         s.status = PrescriptionState::Revoked;
         store::put_prescription(&stub, &s).await?;
     }
-    notify(&stub, &patient, "recordDeleted", &caller.person, Some(&record_id)).await?;
+    notify(&stub, &patient, Action::RecordDeleted, &caller.person, Some(&record_id)).await?;
     reply.seal_answer(&stub, &meta).await
 }
 
@@ -394,7 +394,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Pa
     store::purge_file_key(&stub, &patient).await?;
     patient.erased = Some(stamp);
     store::put_patient(&stub, &patient).await?;
-    notify(&stub, &patient, "erased", &caller.person, None).await?;
+    notify(&stub, &patient, Action::Erased, &caller.person, None).await?;
     reply.seal_answer(&stub, &patient).await
 }
 

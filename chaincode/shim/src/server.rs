@@ -6,7 +6,7 @@
 //! the library itself never reads the environment.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,9 +90,12 @@ impl ServerConfig {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let address = get(env::ADDRESS)
             .ok_or_else(|| Error::Server(format!("{} is not set (e.g. 0.0.0.0:9999)", env::ADDRESS)))?;
+        // A host name (as in fabric-samples' `ehr:9999`) is resolved once, at start.
         let address: SocketAddr = address
-            .parse()
-            .map_err(|e| Error::Server(format!("{}={address:?} is not host:port: {e}", env::ADDRESS)))?;
+            .to_socket_addrs()
+            .map_err(|e| Error::Server(format!("{}={address:?} is not host:port: {e}", env::ADDRESS)))?
+            .next()
+            .ok_or_else(|| Error::Server(format!("{}={address:?} resolves to no address", env::ADDRESS)))?;
         let ccid = get(env::ID).ok_or_else(|| {
             Error::Server(format!(
                 "{} is not set: use the package id printed by `peer lifecycle chaincode install`",

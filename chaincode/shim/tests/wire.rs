@@ -289,6 +289,9 @@ fn configuration_from_environment_style_lookup() {
     let missing_id = vars(&[("CHAINCODE_SERVER_ADDRESS", "127.0.0.1:9999".into())]);
     let e = ServerConfig::from_lookup(lookup(missing_id)).unwrap_err().to_string();
     assert!(e.contains("CHAINCODE_ID is not set"), "{e}");
+    let named = vars(&[("CHAINCODE_SERVER_ADDRESS", "localhost:9999".into()), ("CHAINCODE_ID", "x".into())]);
+    let (addr, _) = ServerConfig::from_lookup(lookup(named)).unwrap();
+    assert!(addr.ip().is_loopback() && addr.port() == 9999, "a host name is resolved: {addr}");
     let bad_addr = vars(&[("CHAINCODE_SERVER_ADDRESS", "nonsense".into()), ("CHAINCODE_ID", "x".into())]);
     assert!(ServerConfig::from_lookup(lookup(bad_addr)).unwrap_err().to_string().contains("not host:port"));
     let half_tls = vars(&[

@@ -257,7 +257,13 @@ fn parse_kind(raw: &str) -> Result<RecordKind, String> {
     let camel: String = raw
         .split('-')
         .enumerate()
-        .map(|(i, w)| if i == 0 { w.to_owned() } else { w[..1.min(w.len())].to_uppercase() + &w[1.min(w.len())..] })
+        .map(|(i, w)| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(first) if i > 0 => first.to_uppercase().chain(chars).collect(),
+                _ => w.to_owned(),
+            }
+        })
         .collect();
     RecordKind::parse(&camel).ok_or_else(|| {
         "expected one of diagnosis, prescription, allergy, side-effect, lab-report, imaging-report, clinical-note"
@@ -379,6 +385,9 @@ pub(crate) enum RecordCmd {
         /// Folder to write the files into
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// Why you need it (kept in the access log, like `patient show --purpose`)
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
     },
 }
 
@@ -388,6 +397,10 @@ pub(crate) struct RecordArg {
     pub(crate) patient: String,
     /// Record id
     pub(crate) record: String,
+    /// Why you need it (the access window this opens is kept in the access log):
+    /// treatment, second-opinion, emergency, diagnostics, dispensing, administration, audit or research
+    #[arg(long, default_value = "treatment")]
+    pub(crate) purpose: String,
 }
 
 #[derive(Debug, Args)]
@@ -513,4 +526,19 @@ pub(crate) struct Demo {
     /// Patient id to register (default: P-0001, whose patient login the local network enrols; another id has no patient login, so the cross-hospital read under consent is skipped)
     #[arg(long)]
     pub(crate) patient: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_in_both_spellings_and_odd_input_is_an_error_not_a_panic() {
+        assert_eq!(parse_kind("imaging-report"), Ok(RecordKind::ImagingReport));
+        assert_eq!(parse_kind("imagingReport"), Ok(RecordKind::ImagingReport));
+        assert_eq!(parse_kind("side-effect"), Ok(RecordKind::SideEffect));
+        for odd in ["side-éffect", "-", "", "é", "lab-reportx"] {
+            assert!(parse_kind(odd).is_err(), "{odd:?}");
+        }
+    }
 }

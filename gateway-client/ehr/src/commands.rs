@@ -10,7 +10,9 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
-use ehr_api::model::{Attachment, Grantee, PatientDetails, PatientId, Person, Purpose, RecordBody, RecordKind, Scope};
+use ehr_api::model::{
+    AccessEntry, Attachment, Grantee, PatientDetails, PatientId, Person, Purpose, RecordBody, RecordKind, Scope,
+};
 use ehr_api::views::PatientQuery;
 use ehr_api::views::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::{Settings, config_path};
@@ -262,14 +264,7 @@ async fn patient(client: &EhrClient, cmd: PatientCmd, out: Output) -> Result<()>
         }
         PatientCmd::Show { patient, purpose } => {
             let id = patient_id(&patient)?;
-            let purpose = Purpose::parse(&purpose).map_err(|e| EhrClientError::Usage(e.to_string()))?;
-            let access = client.open_access(&id, purpose).await?;
-            if !access.granted {
-                return Err(EhrClientError::Usage(format!(
-                    "access to {id} was refused ({}); the attempt is in the access log",
-                    access.basis
-                )));
-            }
+            let access = open_window(client, &id, &purpose).await?;
             let view = client.read_patient(&id).await?;
             out.show(&format!("{id} (access recorded, basis: {})", access.basis), &view)
         }
@@ -383,6 +378,20 @@ fn write_copy(path: &Path, slip: &Slip) -> Result<()> {
     write().map_err(|e| EhrClientError::Usage(format!("cannot write the copy to {}: {e}", path.display())))
 }
 
+/// Opens the audited access window a read needs (the attempt is logged and
+/// the patient notified); a refusal is "not allowed" (exit 4), not bad usage.
+async fn open_window(client: &EhrClient, id: &PatientId, purpose: &str) -> Result<AccessEntry> {
+    let purpose = Purpose::parse(purpose).map_err(|e| EhrClientError::Usage(e.to_string()))?;
+    let access = client.open_access(id, purpose).await?;
+    if !access.granted {
+        return Err(EhrClientError::Refused(format!(
+            "access to {id} was refused ({}); the attempt is in the access log",
+            access.basis
+        )));
+    }
+    Ok(access)
+}
+
 async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output) -> Result<()> {
     match cmd {
         RecordCmd::Add { patient, kind, body: b } => {
@@ -399,7 +408,11 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
                 &json!({ "meta": written.meta, "hash": hash }),
             )
         }
-        RecordCmd::Show(r) => out.show("record", &client.read_record(&patient_id(&r.patient)?, &r.record).await?),
+        RecordCmd::Show(r) => {
+            let id = patient_id(&r.patient)?;
+            open_window(client, &id, &r.purpose).await?;
+            out.show("record", &client.read_record(&id, &r.record).await?)
+        }
         RecordCmd::Update { patient, record, kind, body: b } => {
             let id = patient_id(&patient)?;
             let body = body(kind, &b)?;
@@ -417,7 +430,9 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
         RecordCmd::Delete { patient, record, reason } => out
             .show(&format!("deleted {record}"), &client.delete_record(&patient_id(&patient)?, &record, &reason).await?),
         RecordCmd::History(r) => {
-            out.show("history", &client.record_history(&patient_id(&r.patient)?, &r.record).await?)
+            let id = patient_id(&r.patient)?;
+            open_window(client, &id, &r.purpose).await?;
+            out.show("history", &client.record_history(&id, &r.record).await?)
         }
         RecordCmd::List { patient, kind, from, to, icd10, page_size, bookmark } => {
             let id = patient_id(&patient)?;
@@ -443,8 +458,9 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
             let check = client.verify_record(&id, &record, version).await?;
             verdict(out, &format!("{record} version {version}"), &check.ledger_hash, check.matches, &check)
         }
-        RecordCmd::Download { patient, record, out: dir } => {
+        RecordCmd::Download { patient, record, out: dir, purpose } => {
             let id = patient_id(&patient)?;
+            open_window(client, &id, &purpose).await?;
             let view = client.read_record(&id, &record).await?;
             if view.attachments.is_empty() {
                 return Err(EhrClientError::Usage(format!("record {record} has no files")));

@@ -23,6 +23,10 @@ pub enum EhrClientError {
     /// The user's input is unusable.
     #[error("{0}")]
     Usage(String),
+    /// The contract answered, but refused what was asked (an access window
+    /// not granted): not allowed, like a 403.
+    #[error("{0}")]
+    Refused(String),
     /// An argument could not be encoded.
     #[error("cannot encode an argument: {0}")]
     Encode(String),
@@ -85,6 +89,7 @@ impl EhrClientError {
             Self::Files(FilesError::HashMismatch { .. } | FilesError::NotEncrypted { .. }) => exit::INTEGRITY,
             Self::Files(_) => exit::FAILURE,
             Self::Config(_) | Self::Usage(_) => exit::USAGE,
+            Self::Refused(_) => exit::FORBIDDEN,
             Self::Integrity(_) => exit::INTEGRITY,
             Self::Encode(_) | Self::Decode(_) => exit::FAILURE,
         }
