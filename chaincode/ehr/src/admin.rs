@@ -2,8 +2,9 @@
 
 use fabric_shim::Stub;
 
+use crate::access::Caller;
 use crate::error::{EhrError, Result};
-use crate::model::{Caller, Person, Role, Standing};
+use crate::model::{Person, Role, Standing};
 use crate::store;
 
 /// An admin suspends (or reinstates) an identity of their own organisation;
@@ -26,7 +27,7 @@ pub(crate) async fn set_standing(stub: Stub, (person, suspended, reason): (Perso
     if reason.is_empty() || reason.len() > 500 {
         return Err(EhrError::bad("reason", "must be 1-500 characters"));
     }
-    let standing = Standing { person, suspended, reason, stamp: crate::model::stamp(&stub, &caller)? };
+    let standing = Standing { person, suspended, reason, stamp: crate::access::stamp(&stub, &caller)? };
     store::put_standing(&stub, &standing).await?;
     Ok(standing)
 }

@@ -15,9 +15,9 @@ use fabric_shim::Stub;
 
 pub use ehr_api::events::{Action, EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
 
+use crate::access::{Caller, forbidden};
 use crate::error::Result;
-use crate::model::{Caller, PatientId, PatientRecord, Person, Role};
-use crate::patients::forbidden;
+use crate::model::{PatientId, PatientRecord, Person, Role};
 use crate::registry::OrgKind;
 use crate::seal::{OpeningKey, SealTo, SealedOf};
 use crate::store;

@@ -1,20 +1,25 @@
 //! The electronic health records chaincode.
 //!
 //! # Layout
-//! - `model`: ids, roles, the caller (read only from the certificate), stored shapes.
-//! - `registry`: which organisation may assert which role (on the ledger).
+//! Modules depend only on those listed before them (no cycles):
+//! - `error`: caller mistakes (400/403/404/409) versus internal failures (500).
+//! - `model`: the domain types (`ehr_api::model`) and the chaincode's own stored shapes.
+//! - `input`: transient values several functions read (the client's salt).
 //! - `store`: the key layout (everything about patients in two private
 //!   collections, under pseudonymous keys), key-level endorsement, the one
 //!   place that reads and writes the ledger.
+//! - `registry`: which organisation may assert which role (on the ledger).
 //! - `seal`: patient data, and answers that say who reached whom, leave only
 //!   encrypted to the caller's one-time key.
+//! - `access`: who may do what to whom, in one place: the caller (read only
+//!   from the certificate), the grounds (self, attending, consent) and every
+//!   permission check.
+//! - `events`: one notification per transaction, sealed to the patient and the regulators.
+//! - `search`: finding patients by name parts, id part, birth year, diagnosis code.
 //! - `patients`: patients, attending doctors, consent, audited access.
 //! - `records`: medical records, prescriptions, erasure, the audit trail,
 //!   version histories and record search by kind, date and code.
-//! - `search`: finding patients by name parts, id part, birth year, diagnosis code.
 //! - `admin`: organisation admins suspend and reinstate their identities.
-//! - `events`: one notification per transaction, sealed to the patient and the regulators.
-//! - `error`: caller mistakes (400/403/404/409) versus internal failures (500).
 //!
 //! Functions that write take their arguments from transient data
 //! (`submit_transient`): a block must not name the patient a doctor reached.
@@ -24,9 +29,11 @@
 //! clock; the clock is read once, to refuse proposals stamped far from it
 //! ([`Settings::max_clock_skew_seconds`]).
 
+mod access;
 mod admin;
 mod error;
 pub mod events;
+mod input;
 pub mod model;
 mod patients;
 mod records;

@@ -14,11 +14,13 @@ pub use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SA
 pub use ehr_api::views::{AccessLogPage, AccessQuery, PatientView, Verification};
 use fabric_shim::Stub;
 
+use crate::access::{Caller, forbidden, grounds, is_attending, not_erased, patient_for, require_hospital};
 use crate::error::{EhrError, Result};
 use crate::events::{Action, notify};
+use crate::input::{salt_bytes, salt_from_transient};
 use crate::model::{
-    AccessEntry, Basis, Caller, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person,
-    PrivatePatient, Purpose, Role, Scope,
+    AccessEntry, Basis, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
+    Purpose, Role, Scope,
 };
 use crate::seal::{SealTo, SealedOf};
 use crate::search;
@@ -35,58 +37,6 @@ fn private_from_transient(stub: &Stub) -> Result<PrivatePatient> {
         serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.patient", format!("is not valid: {e}")))?;
     details.validate()?;
     Ok(PrivatePatient { details, salt: salt_from_transient(stub)? })
-}
-
-/// The client's salt for this version: 32 random bytes as 64 hex digits.
-pub(crate) fn salt_from_transient(stub: &Stub) -> Result<String> {
-    let salt = stub
-        .transient()
-        .get(TRANSIENT_SALT)
-        .ok_or_else(|| EhrError::bad("transient.salt", "is required: 32 random bytes as hex"))?;
-    let salt = String::from_utf8(salt.clone()).map_err(|_| EhrError::bad("transient.salt", "must be hex text"))?;
-    if salt.len() != 64 || !salt.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(EhrError::bad("transient.salt", "must be 32 bytes as 64 hex digits"));
-    }
-    Ok(salt.to_ascii_lowercase())
-}
-
-/// A stored version's salt as bytes: the secret that keys the sealing of what is returned.
-pub(crate) fn salt_bytes(salt: &str) -> Result<Vec<u8>> {
-    hex::decode(salt).map_err(|_| EhrError::Internal("a stored salt is not hex".into()))
-}
-
-pub(crate) fn forbidden(what: &str, id: &PatientId) -> EhrError {
-    EhrError::Forbidden(format!("not permitted: {what} patient {id}"))
-}
-
-pub(crate) fn is_attending(record: &PatientRecord, caller: &Caller) -> bool {
-    caller.role == Role::Doctor && record.attending.contains(&caller.person)
-}
-
-/// The patient's record; a missing patient is refused exactly like a
-/// forbidden one, so that callers cannot probe which ids exist.
-pub(crate) async fn patient_for(stub: &Stub, id: &PatientId, what: &str) -> Result<PatientRecord> {
-    store::patient(stub, id).await?.ok_or_else(|| forbidden(what, id))
-}
-
-/// Refuses any write to a patient whose data was erased: erasure is final.
-pub(crate) fn not_erased(record: &PatientRecord) -> Result<()> {
-    match &record.erased {
-        Some(_) => Err(EhrError::Conflict(format!(
-            "patient {}'s data was erased on their request; nothing more can be written for them",
-            record.id
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Refuses a grantee or attending doctor that is not of a hospital in the roles registry.
-async fn require_hospital(stub: &Stub, field: &str, msp: &str) -> Result<()> {
-    let registry = store::role_registry(stub).await?;
-    if registry.is_some_and(|r| r.is_hospital(msp)) {
-        return Ok(());
-    }
-    Err(EhrError::bad(field, format!("{msp} is not a hospital in the roles registry")))
 }
 
 /// A doctor registers a patient and becomes an attending doctor.
@@ -111,7 +61,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf
             existing.home_msp
         )));
     }
-    let stamp = crate::model::stamp(&stub, &caller)?;
+    let stamp = crate::access::stamp(&stub, &caller)?;
     let record = PatientRecord {
         id: id.clone(),
         home_msp: caller.person.msp.clone(),
@@ -144,7 +94,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<P
     let private = private_from_transient(&stub)?;
     record.version += 1;
     record.hashes.push(store::version_hash(&private)?);
-    record.updated = crate::model::stamp(&stub, &caller)?;
+    record.updated = crate::access::stamp(&stub, &caller)?;
     store::put_private(&stub, &record, &private).await?;
     store::put_patient(&stub, &record).await?;
     let diagnoses = store::search_doc(&stub, &id).await?.map(|doc| doc.diagnoses).unwrap_or_default();
@@ -170,7 +120,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
         return Err(EhrError::bad("doctor", "needs both id and msp"));
     }
     require_hospital(&stub, "doctor.msp", &doctor.msp).await?;
-    let stamp = crate::model::stamp(&stub, &caller)?;
+    let stamp = crate::access::stamp(&stub, &caller)?;
     if doctor.msp != record.home_msp {
         let mut consented = false;
         for grantee in [Grantee::Doctor { person: doctor.clone() }, Grantee::Organisation { msp: doctor.msp.clone() }] {
@@ -220,39 +170,10 @@ pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Perso
         )));
     }
     record.attending.retain(|d| d != &doctor);
-    record.updated = crate::model::stamp(&stub, &caller)?;
+    record.updated = crate::access::stamp(&stub, &caller)?;
     store::put_patient(&stub, &record).await?;
     notify(&stub, &record, Action::Updated, &caller.person, None).await?;
     reply.seal_answer(&stub, &record).await
-}
-
-/// On what grounds `caller` may reach `record` for `scope` at `now`, if any.
-pub(crate) async fn grounds(
-    stub: &Stub,
-    record: &PatientRecord,
-    caller: &Caller,
-    scope: Scope,
-    now: i64,
-) -> Result<Option<Basis>> {
-    if caller.is_patient(record) && scope == Scope::Read {
-        return Ok(Some(Basis::Patient));
-    }
-    if is_attending(record, caller) {
-        return Ok(Some(Basis::Attending));
-    }
-    if !matches!(caller.role, Role::Doctor | Role::Radiologist | Role::Lab) {
-        return Ok(None);
-    }
-    for grantee in
-        [Grantee::Doctor { person: caller.person.clone() }, Grantee::Organisation { msp: caller.person.msp.clone() }]
-    {
-        if let Some(c) = store::consent(stub, &record.id, &grantee).await?
-            && crate::model::allows(&c, caller, scope, now)
-        {
-            return Ok(Some(Basis::Consent));
-        }
-    }
-    Ok(None)
 }
 
 /// Opens a read window on a patient for the caller, leaving an entry on the
@@ -261,7 +182,7 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     let caller = Caller::load(&stub).await?;
     let reply = SealTo::from_transient(&stub)?;
     let purpose = Purpose::parse(&purpose)?;
-    let stamp = crate::model::stamp(&stub, &caller)?;
+    let stamp = crate::access::stamp(&stub, &caller)?;
     let now = stamp.at;
     let record = store::patient(&stub, &id).await?;
     if let Some(record) = &record {
@@ -328,22 +249,7 @@ pub(crate) async fn verify(stub: Stub, (id, version): (PatientId, u32)) -> Resul
         Some(p) => Some(store::version_hash(&p)?),
         None => None,
     };
-    verification(id, version, &record.hashes, private_hash)
-}
-
-/// Compares the hash of a version's private copy (if held) with the ledger's.
-pub(crate) fn verification(
-    patient_id: PatientId,
-    version: u32,
-    hashes: &[String],
-    private_hash: Option<String>,
-) -> Result<Verification> {
-    let ledger_hash = hashes
-        .get((version as usize).wrapping_sub(1))
-        .cloned()
-        .ok_or_else(|| EhrError::bad("version", format!("must be 1..={}", hashes.len())))?;
-    let matches = private_hash.as_deref() == Some(ledger_hash.as_str());
-    Ok(Verification { patient_id, version, ledger_hash, private_hash, matches })
+    store::verification(id, version, &record.hashes, private_hash)
 }
 
 /// The patient grants a doctor or a whole organisation access.
@@ -362,7 +268,7 @@ pub(crate) async fn grant_consent(
         Grantee::Doctor { person } => require_hospital(&stub, "grantee.person.msp", &person.msp).await?,
         Grantee::Organisation { msp } => require_hospital(&stub, "grantee.msp", msp).await?,
     }
-    let stamp = crate::model::stamp(&stub, &caller)?;
+    let stamp = crate::access::stamp(&stub, &caller)?;
     if expires_at.is_some_and(|t| t <= stamp.at) {
         return Err(EhrError::bad("expiresAt", "must be in the future"));
     }
@@ -385,7 +291,7 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
         .await?
         .filter(|c| c.revoked.is_none())
         .ok_or_else(|| EhrError::NotFound("no active consent for that grantee".into()))?;
-    consent.revoked = Some(crate::model::stamp(&stub, &caller)?);
+    consent.revoked = Some(crate::access::stamp(&stub, &caller)?);
     store::put_consent(&stub, &consent, &record.home_msp).await?;
     notify(&stub, &record, Action::ConsentRevoked, &caller.person, None).await?;
     reply.seal_answer(&stub, &consent).await

@@ -16,15 +16,21 @@ pub use ehr_api::views::{
 use fabric_shim::Stub;
 use sha2::{Digest, Sha256};
 
+use crate::access::{
+    Caller, forbidden, grounds, may_change, may_see_content, may_see_history, may_write, not_erased, patient_for,
+};
+use ehr_api::views::Verification;
+
 use crate::error::{EhrError, Result};
 use crate::events::{Action, notify};
+use crate::input::{salt_bytes, salt_from_transient};
+use crate::model::DiagnosisRef;
 use crate::model::{
-    Caller, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
-    RecordMeta, Role, Scope, Stamp, Tombstone,
+    PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind, RecordMeta,
+    Role, Scope, Stamp, Tombstone,
 };
-use crate::patients::{forbidden, grounds, is_attending, not_erased, patient_for, salt_bytes, salt_from_transient};
 use crate::seal::{SealTo, SealedOf};
-use crate::search::{DiagnosisRef, TRANSIENT_QUERY};
+use crate::search::TRANSIENT_QUERY;
 use crate::store;
 
 fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
@@ -43,23 +49,6 @@ fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
     Ok(PrivateRecord { body: input.body, attachments: input.attachments, salt: salt_from_transient(stub)? })
 }
 
-/// Whether `caller` may write a record of `kind` for `patient` now: checked
-/// on every write, so a revoked consent ends an author's rights too.
-async fn may_write(stub: &Stub, patient: &PatientRecord, caller: &Caller, kind: RecordKind, now: i64) -> Result<bool> {
-    let allowed_kind = match caller.role {
-        Role::Doctor => true,
-        Role::Radiologist => kind == RecordKind::ImagingReport,
-        Role::Lab => kind == RecordKind::LabReport,
-        _ => false,
-    };
-    if !allowed_kind {
-        return Ok(false);
-    }
-    // Reporters of the patient's own hospital act on its orders.
-    let home_reporter = matches!(caller.role, Role::Radiologist | Role::Lab) && caller.person.msp == patient.home_msp;
-    Ok(home_reporter || grounds(stub, patient, caller, Scope::ReadWrite, now).await?.is_some())
-}
-
 /// Keeps a diagnosis's code in the patient's search document (only called with
 /// transient data, so only collection members endorse it).
 async fn index_diagnosis(stub: &Stub, patient: &PatientRecord, record_id: &str, body: &RecordBody) -> Result<()> {
@@ -70,21 +59,6 @@ async fn index_diagnosis(stub: &Stub, patient: &PatientRecord, record_id: &str, 
     store::put_search_doc(stub, &doc, &patient.home_msp).await
 }
 
-/// Whether `caller` may change or delete `meta`: an attending doctor, or its
-/// author while they still have write grounds for the patient.
-async fn may_change(
-    stub: &Stub,
-    patient: &PatientRecord,
-    meta: &RecordMeta,
-    caller: &Caller,
-    now: i64,
-) -> Result<bool> {
-    if is_attending(patient, caller) {
-        return Ok(true);
-    }
-    Ok(meta.created.actor == caller.person && may_write(stub, patient, caller, meta.kind, now).await?)
-}
-
 /// Adds a record to a patient: doctors with write grounds, radiologists
 /// (imaging reports) and lab testers (lab reports) of the patient's hospital or
 /// with organisation consent.
@@ -93,7 +67,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Reco
     let reply = SealTo::from_transient(&stub)?;
     let patient = patient_for(&stub, &id, "adding records to").await?;
     let private = record_from_transient(&stub)?;
-    let stamp = crate::model::stamp(&stub, &caller)?;
+    let stamp = crate::access::stamp(&stub, &caller)?;
     if !may_write(&stub, &patient, &caller, private.body.kind(), stamp.at).await? {
         return Err(forbidden("adding this kind of record to", &id));
     }
@@ -167,7 +141,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
     meta.version += 1;
     let hash = store::record_hash(&private)?;
     meta.hashes.push(hash.clone());
-    meta.updated = crate::model::stamp(&stub, &caller)?;
+    meta.updated = crate::access::stamp(&stub, &caller)?;
     let home = patient.home_msp.as_str();
     store::put_private_record(&stub, &meta, &private, home).await?;
     store::put_record(&stub, &meta, false, home).await?;
@@ -201,7 +175,7 @@ pub(crate) async fn delete(
     if reason.is_empty() || reason.len() > 500 {
         return Err(EhrError::bad("reason", "must be 1-500 characters"));
     }
-    let stamp = crate::model::stamp(&stub, &caller)?;
+    let stamp = crate::access::stamp(&stub, &caller)?;
     meta.deleted = Some(Tombstone { stamp: stamp.clone(), reason });
     store::put_record(&stub, &meta, false, &patient.home_msp).await?;
     if let Some(mut s) = store::prescription(&stub, &record_id).await? {
@@ -354,7 +328,7 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
         PrescriptionState::Revoked => return Err(EhrError::Conflict(format!("prescription {record_id} is revoked"))),
     }
     status.status = PrescriptionState::Dispensed;
-    status.dispensed = Some(crate::model::stamp(&stub, &caller)?);
+    status.dispensed = Some(crate::access::stamp(&stub, &caller)?);
     store::put_prescription(&stub, &status).await?;
     reply.seal_answer(&stub, &status).await
 }
@@ -371,7 +345,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Pa
     if patient.erased.is_some() {
         return Err(EhrError::Conflict(format!("patient {id}'s data was already erased")));
     }
-    let stamp = crate::model::stamp(&stub, &caller)?;
+    let stamp = crate::access::stamp(&stub, &caller)?;
     for version in 1..=patient.version {
         store::purge_private(&stub, &patient, version).await?;
     }
@@ -445,18 +419,6 @@ pub(crate) async fn audit_trail(stub: Stub, (id,): (PatientId,)) -> Result<Vec<A
     }
     lines.sort_by(|a, b| (a.stamp.at, &a.stamp.tx_id, &a.action).cmp(&(b.stamp.at, &b.stamp.tx_id, &b.action)));
     Ok(lines)
-}
-
-async fn may_see_content(stub: &Stub, caller: &Caller, patient: &PatientRecord, now: i64) -> Result<bool> {
-    let open = store::window_open(stub, &patient.id, &caller.person, now).await?;
-    Ok(open && patient.erased.is_none() && grounds(stub, patient, caller, Scope::Read, now).await?.is_some())
-}
-
-async fn may_see_history(stub: &Stub, caller: &Caller, patient: &PatientRecord, now: i64) -> Result<()> {
-    if caller.role == Role::Regulator || grounds(stub, patient, caller, Scope::Read, now).await?.is_some() {
-        return Ok(());
-    }
-    Err(forbidden("reading the history of", &patient.id))
 }
 
 /// Every version of a patient's record: who changed what, when, and (for readers
@@ -594,10 +556,7 @@ async fn find_records(
 }
 
 /// Whether the private copy of a record version matches its hash on the ledger.
-pub(crate) async fn verify(
-    stub: Stub,
-    (id, record_id, version): (PatientId, String, u32),
-) -> Result<crate::patients::Verification> {
+pub(crate) async fn verify(stub: Stub, (id, record_id, version): (PatientId, String, u32)) -> Result<Verification> {
     let caller = Caller::load(&stub).await?;
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(&stub, &id, "verifying").await?;
@@ -611,5 +570,5 @@ pub(crate) async fn verify(
         Some(p) => Some(store::record_hash(&p)?),
         None => None,
     };
-    crate::patients::verification(id, version, &meta.hashes, private_hash)
+    store::verification(id, version, &meta.hashes, private_hash)
 }

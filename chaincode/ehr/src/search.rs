@@ -12,51 +12,15 @@
 pub use ehr_api::transient::TRANSIENT_QUERY;
 pub use ehr_api::views::{PatientHit, PatientHits, PatientQuery};
 use fabric_shim::Stub;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::access::{Caller, grounds};
 use crate::error::{EhrError, Result};
-use crate::model::{Caller, PatientId, PatientRecord, Role, Scope};
-use crate::patients::grounds;
+use crate::model::{DOC_TYPE, DiagnosisRef, SearchDoc};
+use crate::model::{PatientId, PatientRecord, Role, Scope};
 use crate::seal::{SealTo, SealedOf};
 use crate::store;
-
-/// The document type CouchDB indexes and Mango selectors use.
-pub const DOC_TYPE: &str = "ehr.search";
-
-/// What search knows of one patient (private).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SearchDoc {
-    /// Always [`DOC_TYPE`].
-    pub doc_type: String,
-    /// The patient.
-    pub patient_id: PatientId,
-    /// Lower-case id, for substring search.
-    pub id_lower: String,
-    /// Name words: lower-case, accents removed.
-    pub name_words: Vec<String>,
-    /// Year of birth.
-    pub birth_year: u32,
-    /// ICD-10 codes of the patient's diagnoses, with their records (a deleted
-    /// record's code stays here; search checks the public tombstone instead,
-    /// so that deleting needs no private read).
-    pub diagnoses: Vec<DiagnosisRef>,
-    /// The same salt as the patient's current version.
-    pub salt: String,
-}
-
-/// One diagnosis code and the record it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DiagnosisRef {
-    /// The record.
-    pub record_id: String,
-    /// Its ICD-10 code, upper-case.
-    pub icd10: String,
-}
 
 /// Lower-case words with accents removed: `"Zoë  O'Brien"` → `["zoe", "o", "brien"]`.
 pub fn words(text: &str) -> Vec<String> {

@@ -42,12 +42,13 @@ use ehr_api::hash::mac;
 pub(crate) use ehr_api::hash::{pseudonym, record_hash, version_hash};
 
 use crate::error::{EhrError, Result};
+use crate::model::SearchDoc;
 use crate::model::{
     AccessEntry, Consent, FileKey, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, PrivatePatient,
     PrivateRecord, RecordMeta, Standing,
 };
-use crate::registry::RoleRegistry;
-use crate::search::SearchDoc;
+use ehr_api::registry::RoleRegistry;
+use ehr_api::views::Verification;
 
 /// The private data collection of the hospital organisations (see `collections_config.json`).
 pub(crate) const COLLECTION: &str = "patientData";
@@ -63,6 +64,21 @@ const PATIENT_VERSION: &str = "ehr.patient.version";
 const CONSENT: &str = "ehr.consent";
 const ACCESS: &str = "ehr.access";
 const WINDOW: &str = "ehr.window";
+
+/// Compares the hash of a version's private copy (if held) with the ledger's.
+pub(crate) fn verification(
+    patient_id: PatientId,
+    version: u32,
+    hashes: &[String],
+    private_hash: Option<String>,
+) -> Result<Verification> {
+    let ledger_hash = hashes
+        .get((version as usize).wrapping_sub(1))
+        .cloned()
+        .ok_or_else(|| EhrError::bad("version", format!("must be 1..={}", hashes.len())))?;
+    let matches = private_hash.as_deref() == Some(ledger_hash.as_str());
+    Ok(Verification { patient_id, version, ledger_hash, private_hash, matches })
+}
 
 /// Where a key lives.
 #[derive(Clone, Copy)]
