@@ -75,7 +75,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
     // the patient's home hospital, HospitalA), so that patient can act too.
     match doctor.register_patient(&id, &details).await {
         Ok(_) => s.ok(format!("registered {id}; only ids, salted hashes and stamps are public")),
-        Err(e) if e.exit_code() == ehr_client::error::exit::CONFLICT => {
+        Err(e) if e.refusal() == Some(ehr_client::error::Refusal::Conflict) => {
             s.ok(format!("{id} is registered already (the demo ran before); continuing with it"));
         }
         Err(e) => return Err(e),

@@ -1,5 +1,6 @@
-//! The one error type of the EHR client and tool, and the exit codes
-//! scripts can rely on.
+//! The one error type of the EHR client, with the contract's refusals
+//! decoded into a kind ([`Refusal`]). Exit codes and hints are the `ehr`
+//! binary's business, not this library's.
 
 use fabric_gateway::GatewayError;
 
@@ -41,76 +42,49 @@ pub enum EhrClientError {
 /// Results of this crate.
 pub type Result<T, E = EhrClientError> = std::result::Result<T, E>;
 
-/// Exit codes of the `ehr` tool (also listed in `ehr --help`).
-pub mod exit {
-    /// Success.
-    pub const OK: u8 = 0;
-    /// Any other failure.
-    pub const FAILURE: u8 = 1;
-    /// Bad command line or settings (clap also uses 2).
-    pub const USAGE: u8 = 2;
-    /// The chaincode refused the input (400).
-    pub const BAD_INPUT: u8 = 3;
-    /// Not allowed (403), or the identity is unusable (expired, wrong key, wrong password).
-    pub const FORBIDDEN: u8 = 4;
-    /// Not found (404).
-    pub const NOT_FOUND: u8 = 5;
-    /// Conflict (409), e.g. a prescription already dispensed.
-    pub const CONFLICT: u8 = 6;
-    /// The network is unreachable or a call timed out.
-    pub const UNAVAILABLE: u8 = 7;
-    /// Data does not match its hash on the ledger.
-    pub const INTEGRITY: u8 = 8;
+/// What kind of refusal the contract answered: the chaincode's status
+/// (400, 403, 404, 409), decoded here once so that callers match on a kind,
+/// not on a number or a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The input breaks a rule (400).
+    BadInput,
+    /// Not allowed (403), or an access window refused.
+    Forbidden,
+    /// What was named does not exist (404).
+    NotFound,
+    /// It conflicts with the ledger (409), e.g. a prescription already dispensed.
+    Conflict,
 }
 
 impl EhrClientError {
-    /// The exit code for this failure.
-    pub fn exit_code(&self) -> u8 {
+    /// The contract's refusal, if that is what this is.
+    pub fn refusal(&self) -> Option<Refusal> {
         match self {
             Self::Gateway(e) => match e.chaincode().map(|c| c.status) {
-                Some(400) => exit::BAD_INPUT,
-                Some(403) => exit::FORBIDDEN,
-                Some(404) => exit::NOT_FOUND,
-                Some(409) => exit::CONFLICT,
-                Some(_) => exit::FAILURE,
-                None => match e {
-                    GatewayError::Connect { .. } | GatewayError::Timeout { .. } => exit::UNAVAILABLE,
-                    GatewayError::Rpc { code: tonic::Code::Unavailable | tonic::Code::DeadlineExceeded, .. } => {
-                        exit::UNAVAILABLE
-                    }
-                    GatewayError::Identity(_) | GatewayError::IdentityRefused { .. } => exit::FORBIDDEN,
-                    GatewayError::Usage(_) => exit::USAGE,
-                    _ => exit::FAILURE,
-                },
+                Some(400) => Some(Refusal::BadInput),
+                Some(403) => Some(Refusal::Forbidden),
+                Some(404) => Some(Refusal::NotFound),
+                Some(409) => Some(Refusal::Conflict),
+                _ => None,
             },
-            Self::Ca(fabric_ca_client::CaError::Unreachable { .. }) => exit::UNAVAILABLE,
-            Self::Ca(fabric_ca_client::CaError::Config(_)) => exit::USAGE,
-            Self::Ca(_) => exit::FORBIDDEN,
-            Self::Files(FilesError::HashMismatch { .. } | FilesError::NotEncrypted { .. }) => exit::INTEGRITY,
-            Self::Files(_) => exit::FAILURE,
-            Self::Config(_) | Self::Usage(_) => exit::USAGE,
-            Self::Refused(_) => exit::FORBIDDEN,
-            Self::Integrity(_) => exit::INTEGRITY,
-            Self::Encode(_) | Self::Decode(_) => exit::FAILURE,
+            Self::Refused(_) => Some(Refusal::Forbidden),
+            _ => None,
         }
     }
 
-    /// A hint on what to do next, when the failure suggests one.
-    pub fn hint(&self) -> Option<&'static str> {
+    /// Whether the network could not be reached, or a call ran out of time:
+    /// worth trying again later.
+    pub fn is_unavailable(&self) -> bool {
         match self {
-            Self::Gateway(GatewayError::Connect { .. }) => {
-                Some("is the network up? start it with fabric-network/network.sh up, or set --peer / EHR_PEER")
-            }
-            Self::Gateway(GatewayError::Rpc { code: tonic::Code::Unavailable, .. }) => {
-                Some("the peer went away; check it with fabric-network/network.sh status and try again")
-            }
-            Self::Gateway(GatewayError::IdentityRefused { .. }) => Some(
-                "run `ehr login` again for a fresh certificate, or ask your organisation's admin whether it was revoked",
+            Self::Gateway(e) if e.chaincode().is_none() => matches!(
+                e,
+                GatewayError::Connect { .. }
+                    | GatewayError::Timeout { .. }
+                    | GatewayError::Rpc { code: tonic::Code::Unavailable | tonic::Code::DeadlineExceeded, .. }
             ),
-            Self::Gateway(GatewayError::Identity(_)) => {
-                Some("run `ehr login` again to get a fresh certificate and key")
-            }
-            _ => None,
+            Self::Ca(fabric_ca_client::CaError::Unreachable { .. }) => true,
+            _ => false,
         }
     }
 }

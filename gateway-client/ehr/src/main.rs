@@ -4,13 +4,12 @@
 mod cli;
 mod commands;
 mod demo;
+mod exit;
 mod output;
 
 use std::process::ExitCode;
 
 use clap::Parser;
-
-use ehr_client::error::exit;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -25,13 +24,13 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::from(exit::OK),
         Err(err) => {
             eprintln!("error: {err}");
-            if let Some(hint) = err.hint() {
+            if let Some(hint) = exit::hint(&err) {
                 eprintln!("hint: {hint}");
             }
             if verbose {
                 eprintln!("debug: {err:#?}");
             }
-            ExitCode::from(err.exit_code())
+            ExitCode::from(exit::code(&err))
         }
     }
 }

@@ -1,0 +1,72 @@
+//! The exit codes scripts rely on (also listed in `ehr --help`), and the
+//! hints printed after an error: the binary's business, decided here from
+//! the library's typed errors.
+
+use ehr_client::EhrClientError;
+use ehr_client::error::Refusal;
+use ehr_client::files::FilesError;
+use fabric_gateway::GatewayError;
+
+/// Success.
+pub(crate) const OK: u8 = 0;
+/// Any other failure.
+pub(crate) const FAILURE: u8 = 1;
+/// Bad command line or settings (clap also uses 2).
+pub(crate) const USAGE: u8 = 2;
+/// The chaincode refused the input (400).
+pub(crate) const BAD_INPUT: u8 = 3;
+/// Not allowed (403), or the identity is unusable (expired, wrong key, wrong password).
+pub(crate) const FORBIDDEN: u8 = 4;
+/// Not found (404).
+pub(crate) const NOT_FOUND: u8 = 5;
+/// Conflict (409), e.g. a prescription already dispensed.
+pub(crate) const CONFLICT: u8 = 6;
+/// The network is unreachable or a call timed out.
+pub(crate) const UNAVAILABLE: u8 = 7;
+/// Data does not match its hash on the ledger.
+pub(crate) const INTEGRITY: u8 = 8;
+
+/// The exit code for `err`.
+pub(crate) fn code(err: &EhrClientError) -> u8 {
+    if let Some(refusal) = err.refusal() {
+        return match refusal {
+            Refusal::BadInput => BAD_INPUT,
+            Refusal::Forbidden => FORBIDDEN,
+            Refusal::NotFound => NOT_FOUND,
+            Refusal::Conflict => CONFLICT,
+        };
+    }
+    if err.is_unavailable() {
+        return UNAVAILABLE;
+    }
+    match err {
+        EhrClientError::Gateway(e) if e.chaincode().is_some() => FAILURE,
+        EhrClientError::Gateway(GatewayError::Identity(_) | GatewayError::IdentityRefused { .. }) => FORBIDDEN,
+        EhrClientError::Gateway(GatewayError::Usage(_)) => USAGE,
+        EhrClientError::Ca(fabric_ca_client::CaError::Config(_)) => USAGE,
+        EhrClientError::Ca(_) => FORBIDDEN,
+        EhrClientError::Files(FilesError::HashMismatch { .. } | FilesError::NotEncrypted { .. }) => INTEGRITY,
+        EhrClientError::Config(_) | EhrClientError::Usage(_) => USAGE,
+        EhrClientError::Integrity(_) => INTEGRITY,
+        _ => FAILURE,
+    }
+}
+
+/// A hint on what to do next, when the failure suggests one.
+pub(crate) fn hint(err: &EhrClientError) -> Option<&'static str> {
+    match err {
+        EhrClientError::Gateway(GatewayError::Connect { .. }) => {
+            Some("is the network up? start it with fabric-network/network.sh up, or set --peer / EHR_PEER")
+        }
+        EhrClientError::Gateway(GatewayError::Rpc { code: tonic::Code::Unavailable, .. }) => {
+            Some("the peer went away; check it with fabric-network/network.sh status and try again")
+        }
+        EhrClientError::Gateway(GatewayError::IdentityRefused { .. }) => Some(
+            "run `ehr login` again for a fresh certificate, or ask your organisation's admin whether it was revoked",
+        ),
+        EhrClientError::Gateway(GatewayError::Identity(_)) => {
+            Some("run `ehr login` again to get a fresh certificate and key")
+        }
+        _ => None,
+    }
+}
