@@ -94,3 +94,31 @@ impl RoleRegistry {
         self.org(msp).is_some_and(|o| o.kind == OrgKind::Hospital)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn org(msp: &str, kind: OrgKind, roles: &[Role]) -> OrgRoles {
+        OrgRoles { msp: msp.into(), kind, roles: roles.iter().copied().collect() }
+    }
+
+    #[test]
+    fn refuses_malformed_registries() {
+        let twice = RoleRegistry {
+            organisations: vec![
+                org("HospitalAMSP", OrgKind::Hospital, &[Role::Doctor]),
+                org("HospitalAMSP", OrgKind::Hospital, &[Role::Patient]),
+            ],
+        };
+        assert!(twice.validated().unwrap_err().to_string().contains("listed twice"));
+        let regulator_patient = RoleRegistry { organisations: vec![org("R", OrgKind::Regulator, &[Role::Patient])] };
+        assert!(regulator_patient.validated().is_err());
+        let hospital_regulator = RoleRegistry { organisations: vec![org("H", OrgKind::Hospital, &[Role::Regulator])] };
+        assert!(hospital_regulator.validated().unwrap_err().to_string().contains("cannot assert the role regulator"));
+        assert!(RoleRegistry { organisations: vec![] }.validated().is_err());
+        let no_roles = RoleRegistry { organisations: vec![org("H", OrgKind::Hospital, &[])] };
+        assert!(no_roles.validated().is_err());
+    }
+}

@@ -49,16 +49,11 @@ pub fn audit_value(mock: &MockStub, key: &str) -> Option<Value> {
     Some(salted["value"].clone())
 }
 
-/// The names of the parameters a function takes as transient data, from the
-/// contract's metadata (tag `TRANSIENT`); `None` for functions that take arguments.
-pub fn transient_parameters(router: &Router, function: &str) -> Option<Vec<String>> {
-    let md: Value = serde_json::from_slice(router.metadata()).unwrap();
-    let txs = md["contracts"]["ehr"]["transactions"].as_array()?;
-    let tx = txs.iter().find(|t| t["name"] == function)?;
-    if !tx["tag"].as_array()?.iter().any(|t| t == "TRANSIENT") {
-        return None;
-    }
-    Some(tx["parameters"].as_array()?.iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect())
+/// The names of the parameters a function takes as transient data (the
+/// API's function table); `None` for functions that take arguments.
+pub fn transient_parameters(function: &str) -> Option<Vec<String>> {
+    let (_, kind, params) = ehr_api::functions::ALL.iter().find(|(name, _, _)| *name == function)?;
+    (*kind == ehr_api::functions::Kind::SubmitTransient).then(|| params.iter().map(|p| (*p).to_owned()).collect())
 }
 
 /// The dispensing code the tests' prescriptions are written with (the patient's slip carries it).
@@ -94,7 +89,7 @@ pub async fn invoke(mock: &MockStub, router: &Router, call: Invocation) -> TxOut
     let key = opening_key();
     let function = String::from_utf8(call.args[0].clone()).unwrap();
     let mut call = call;
-    if let Some(names) = transient_parameters(router, &function) {
+    if let Some(names) = transient_parameters(&function) {
         let args = std::mem::replace(&mut call.args, vec![function.into_bytes()]);
         for (name, value) in names.iter().zip(args.into_iter().skip(1)) {
             call = call.transient(name, value);
