@@ -301,6 +301,7 @@ async fn library() {
         .unwrap_err();
     assert_eq!(err.to_string(), "403: not permitted: only an attending doctor may update patient P-LIB-1");
     let GatewayError::Rpc { details: endorsers, .. } = &err else { panic!("{err:?}") };
+    assert!(err.transaction_id().is_some_and(|id| id.len() == 64), "the refusal names its transaction: {err:?}");
     assert!(
         !endorsers.is_empty() && endorsers.iter().all(|d| !d.address.is_empty() && !d.msp_id.is_empty()),
         "{endorsers:?}"
@@ -765,6 +766,7 @@ async fn faults(cli: &Cli, network: Option<&Network>) {
     let never = Commit::for_transaction(&doctor, "ehr", &"f".repeat(64)).unwrap().timeout(Duration::from_secs(2));
     let late = never.status().await.unwrap_err();
     assert!(matches!(late, GatewayError::Timeout { .. }) && late.to_string().contains("may still commit"), "{late}");
+    assert!(late.to_string().contains(&"f".repeat(64)), "the timeout names the transaction to look up: {late}");
 
     // A peer that dies mid-stream ends the stream with an error, not a hang.
     let Some(network) = network else { return };

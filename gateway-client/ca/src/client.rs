@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use fabric_gateway::{Identity, Signer};
+use fabric_identity::{Certificate, Identity, Signer};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,7 +18,6 @@ use serde_json::Value;
 use crate::csr::certificate_request;
 use crate::error::{CaError, Result};
 use crate::token::token;
-use crate::wallet::common_name;
 
 /// How long to wait for a TCP connection before calling the CA unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -272,10 +271,8 @@ impl CaClient {
         if ca_name.trim().is_empty() {
             return Err(CaError::Config("the CA name is empty; give the CA's name, e.g. ca-hospitala".into()));
         }
-        let has_certificate = x509_parser::pem::Pem::iter_from_buffer(tls_root_pem)
-            .any(|block| block.is_ok_and(|b| b.label == "CERTIFICATE"));
-        if !has_certificate {
-            return Err(CaError::Config(format!("the TLS root certificate ({tls_root}) holds no PEM certificate")));
+        if let Err(e) = Certificate::all_from_pem(tls_root_pem) {
+            return Err(CaError::Config(format!("the TLS root certificate ({tls_root}) is unusable: {e}")));
         }
         let roots = reqwest::Certificate::from_pem_bundle(tls_root_pem).map_err(|e| {
             CaError::Config(format!("the TLS root certificate ({tls_root}) is unusable: {}", chain(&e)))
@@ -339,7 +336,7 @@ impl CaClient {
         options: &EnrollOptions,
     ) -> Result<Enrollment> {
         check_pair(certificate_pem, signer)?;
-        let subject = common_name(certificate_pem)?;
+        let subject = Certificate::from_pem(certificate_pem)?.common_name()?;
         let action = Action::Reenroll { subject: subject.clone() };
         self.enroll_as(&subject, Auth::Token { certificate_pem, signer }, "reenroll", options, action).await
     }
@@ -362,7 +359,7 @@ impl CaClient {
             )));
         }
         check_pair(registrar_certificate_pem, registrar)?;
-        let subject = common_name(registrar_certificate_pem)?;
+        let subject = Certificate::from_pem(registrar_certificate_pem)?.common_name()?;
         let body = serde_json::to_vec(&RegisterBody { request, caname: &self.ca_name })
             .map_err(|e| CaError::Config(format!("cannot encode the registration request: {e}")))?;
         let action = Action::Register { subject, name: &request.name };

@@ -1,11 +1,11 @@
 //! The PKCS#10 certificate signing request sent at enrolment.
 //!
 //! fabric-ca signs whatever public key the request carries, so the private key
-//! never leaves this process: it is generated here (by `fabric_gateway`) and
+//! never leaves this process: it is generated here (by `fabric_identity`) and
 //! only its public half goes to the CA. The subject's common name must equal
 //! the enrolment id, or fabric-ca refuses the request (code 77).
 
-use fabric_gateway::Signer;
+use fabric_identity::Signer;
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
 
 use crate::error::{CaError, Result};

@@ -166,22 +166,10 @@ pub enum CaError {
     #[error("cannot build the certificate signing request: {0}")]
     Csr(String),
 
-    /// A certificate could not be read.
-    #[error("{0}")]
-    Certificate(String),
-
-    /// A certificate is past its end of validity.
-    #[error("the certificate of {subject} expired on {expired_on}; run `ehr login` again")]
-    CertificateExpired {
-        /// Whose certificate (a label or common name).
-        subject: String,
-        /// The `not_after` date, UTC.
-        expired_on: String,
-    },
-
-    /// A key or certificate could not be used (from `fabric-gateway`).
+    /// A certificate, key or MSP folder is unusable, or a certificate has
+    /// expired (from `fabric-identity`).
     #[error(transparent)]
-    Gateway(#[from] fabric_gateway::GatewayError),
+    Identity(#[from] fabric_identity::IdentityError),
 
     /// A wallet label that cannot be a folder name.
     #[error("invalid wallet label {label:?}: {reason}")]

@@ -9,8 +9,10 @@
 //!   keys never leave the process.
 //! - `token`: fabric-ca's token authentication (certificate + signature over
 //!   method, path, body).
-//! - `wallet`: [`Wallet`], identities on disk with 0600 keys, and certificate
-//!   expiry checks.
+//! - `wallet`: [`Wallet`], identities on disk with 0600 keys.
+//!
+//! Certificates, keys and MSP folders are read by `fabric-identity`, the one
+//! X.509 parser of the workspace; its `Certificate` says when one expires.
 //! - `error`: [`CaError`], whose messages say what to do next.
 //!
 //! The library reads no environment variables and no default paths: the
@@ -45,6 +47,4 @@ mod wallet;
 
 pub use client::{Attribute, AttributeRequest, CaClient, EnrollOptions, Enrollment, RegistrationRequest};
 pub use error::{CaError, Result};
-pub use wallet::{
-    IdentityMeta, Wallet, WalletEntry, certificate_expiry, check_not_expired, read_msp_dir, validate_label,
-};
+pub use wallet::{IdentityMeta, Wallet, WalletEntry, validate_label};

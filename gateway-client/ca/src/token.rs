@@ -10,7 +10,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use fabric_gateway::Signer;
+use fabric_identity::Signer;
 
 use crate::error::Result;
 

@@ -14,20 +14,17 @@
 //! group or others may read, the way `ssh` does, and a key that is not the
 //! certificate's.
 //!
-//! The certificate helpers at the end ([`certificate_expiry`],
-//! [`check_not_expired`]) let a caller refuse an expired identity with advice
-//! instead of an endorsement failure.
+//! Certificates and keys are read with `fabric-identity`, which also tells
+//! when a certificate expires.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
 
-use fabric_gateway::{Identity, Signer};
+use fabric_identity::{Identity, Signer, read_msp_folder};
 use serde::{Deserialize, Serialize};
-use x509_parser::prelude::{ASN1Time, FromDer, X509Certificate};
 
 use crate::error::{CaError, Result};
 
@@ -163,12 +160,12 @@ impl Wallet {
     /// name; no CA URL is known.
     pub fn import_msp_dir(&self, label: &str, msp_id: &str, dir: &Path) -> Result<WalletEntry> {
         validate_label(label)?;
-        let (identity, signer) = read_msp_dir(msp_id, dir)?;
+        let (identity, signer) = read_msp_folder(msp_id, dir)?;
         let cert = identity.certificate_pem().to_vec();
         let meta = IdentityMeta {
             msp_id: msp_id.to_string(),
             label: label.to_string(),
-            enrollment_id: common_name(&cert)?,
+            enrollment_id: identity.certificate().common_name()?,
             ca_url: None,
         };
         self.put(&meta, &cert, &signer)?;
@@ -185,25 +182,6 @@ impl Wallet {
             Err(CaError::NotInWallet { label: label.to_string(), wallet: self.dir.clone() })
         }
     }
-}
-
-/// Reads an MSP folder written by `fabric-ca-client` or `cryptogen` (the
-/// first file of `signcerts/` and of `keystore/`, by name), checking that the
-/// key belongs to the certificate.
-pub fn read_msp_dir(msp_id: &str, dir: &Path) -> Result<(Identity, Signer)> {
-    let cert_path = first_file(&dir.join("signcerts"))?;
-    let key_path = first_file(&dir.join("keystore"))?;
-    let cert = fs::read(&cert_path).map_err(CaError::io("read", &cert_path))?;
-    let key_pem = fs::read_to_string(&key_path).map_err(CaError::io("read", &key_path))?;
-    let signer =
-        Signer::from_pem(&key_pem).map_err(|e| CaError::BadEntry { path: key_path.clone(), detail: e.to_string() })?;
-    let identity = Identity::new(msp_id, cert.as_slice())
-        .map_err(|e| CaError::BadEntry { path: cert_path.clone(), detail: e.to_string() })?;
-    identity.check_signer(&signer).map_err(|_| CaError::BadEntry {
-        path: dir.to_path_buf(),
-        detail: format!("the key {} does not belong to the certificate {}", key_path.display(), cert_path.display()),
-    })?;
-    Ok((identity, signer))
 }
 
 /// Checks that `label` can name a wallet folder and nothing else: not empty,
@@ -225,68 +203,6 @@ pub fn validate_label(label: &str) -> Result<()> {
     Err(CaError::InvalidLabel { label: label.to_string(), reason })
 }
 
-/// When the certificate stops being valid (`not_after`).
-pub fn certificate_expiry(certificate_pem: &[u8]) -> Result<SystemTime> {
-    Ok(timestamp_to_system_time(not_after(certificate_pem)?.timestamp()))
-}
-
-/// Fails with [`CaError::CertificateExpired`] ("certificate of `who` expired
-/// on DATE; run `ehr login` again") when the certificate is past its
-/// `not_after` at `now`; otherwise returns `not_after`.
-pub fn check_not_expired(who: &str, certificate_pem: &[u8], now: SystemTime) -> Result<SystemTime> {
-    let not_after = not_after(certificate_pem)?;
-    let expiry = timestamp_to_system_time(not_after.timestamp());
-    if expiry < now {
-        return Err(CaError::CertificateExpired { subject: who.to_string(), expired_on: format_utc(not_after) });
-    }
-    Ok(expiry)
-}
-
-/// The certificate's subject common name (the enrolment id at fabric-ca).
-pub(crate) fn common_name(certificate_pem: &[u8]) -> Result<String> {
-    with_certificate(certificate_pem, |cert| {
-        cert.subject()
-            .iter_common_name()
-            .next()
-            .and_then(|cn| cn.as_str().ok())
-            .map(str::to_string)
-            .ok_or_else(|| CaError::Certificate("the certificate has no subject common name".into()))
-    })
-}
-
-fn not_after(certificate_pem: &[u8]) -> Result<ASN1Time> {
-    with_certificate(certificate_pem, |cert| Ok(cert.validity().not_after))
-}
-
-fn with_certificate<T>(pem: &[u8], read: impl FnOnce(&X509Certificate<'_>) -> Result<T>) -> Result<T> {
-    let (_, block) = x509_parser::pem::parse_x509_pem(pem)
-        .map_err(|e| CaError::Certificate(format!("the certificate is not PEM: {e}")))?;
-    let (_, cert) = X509Certificate::from_der(&block.contents)
-        .map_err(|e| CaError::Certificate(format!("the certificate is not valid X.509: {e}")))?;
-    read(&cert)
-}
-
-fn timestamp_to_system_time(seconds: i64) -> SystemTime {
-    let magnitude = Duration::from_secs(seconds.unsigned_abs());
-    if seconds >= 0 { SystemTime::UNIX_EPOCH + magnitude } else { SystemTime::UNIX_EPOCH - magnitude }
-}
-
-/// `YYYY-MM-DD HH:MM:SS UTC`.
-fn format_utc(time: ASN1Time) -> String {
-    // Re-creating from the Unix timestamp puts the time in UTC whatever
-    // offset the certificate was written with.
-    let utc = ASN1Time::from_timestamp(time.timestamp()).unwrap_or(time).to_datetime();
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second()
-    )
-}
-
 /// Creates `dir` (and missing parents) with mode 0700; an existing folder is
 /// left as it is.
 fn create_private_dir(dir: &Path) -> Result<()> {
@@ -294,23 +210,6 @@ fn create_private_dir(dir: &Path) -> Result<()> {
         return Ok(());
     }
     DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(CaError::io("create folder", dir))
-}
-
-/// The first regular, non-hidden file of `dir` by name.
-fn first_file(dir: &Path) -> Result<PathBuf> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).map_err(CaError::io("list", dir))? {
-        let entry = entry.map_err(CaError::io("list", dir))?;
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if !hidden && entry.path().is_file() {
-            files.push(entry.path());
-        }
-    }
-    files.sort();
-    files
-        .into_iter()
-        .next()
-        .ok_or_else(|| CaError::BadEntry { path: dir.to_path_buf(), detail: "no file in it".into() })
 }
 
 /// Replaces `path` with `contents` so that readers see the old or the new
@@ -475,12 +374,14 @@ mod tests {
     #[test]
     fn an_msp_folder_is_imported_with_its_common_name() {
         let tmp = tempfile::tempdir().unwrap();
-        let msp = tmp.path().join("msp");
-        fs::create_dir_all(msp.join("signcerts")).unwrap();
-        fs::create_dir_all(msp.join("keystore")).unwrap();
         let (cert, signer) = pair("patient1");
-        fs::write(msp.join("signcerts/cert.pem"), &cert).unwrap();
-        fs::write(msp.join("keystore/0a1b_sk"), signer.to_pkcs8_pem().unwrap()).unwrap();
+        let msp = tmp.path().join("msp");
+        for (file, text) in [("signcerts/cert.pem", cert.clone()), ("keystore/0a1b_sk", signer.to_pkcs8_pem().unwrap())]
+        {
+            let path = msp.join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
 
         let wallet = Wallet::new(tmp.path().join("wallet"));
         let entry = wallet.import_msp_dir("patient1", "HospitalAMSP", &msp).unwrap();
@@ -495,26 +396,10 @@ mod tests {
         fs::create_dir_all(empty.join("signcerts")).unwrap();
         let err = wallet.import_msp_dir("x", "HospitalAMSP", &empty).unwrap_err().to_string();
         assert!(err.contains("signcerts") && err.contains("no file"), "{err}");
+        assert!(!wallet.path().join("x").exists(), "nothing is imported from a folder without a certificate");
 
         fs::write(msp.join("keystore/0a1b_sk"), Signer::generate().to_pkcs8_pem().unwrap()).unwrap();
         let err = wallet.import_msp_dir("y", "HospitalAMSP", &msp).unwrap_err().to_string();
         assert!(err.contains("does not belong"), "{err}");
-    }
-
-    #[test]
-    fn expiry_is_read_and_an_expired_certificate_is_refused_with_advice() {
-        let (valid, _) = pair_with("doctor1", |p| p.not_after = rcgen::date_time_ymd(2099, 1, 2));
-        let expiry = certificate_expiry(valid.as_bytes()).unwrap();
-        assert_eq!(expiry.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(), 4_070_995_200);
-        assert_eq!(check_not_expired("doctor1", valid.as_bytes(), SystemTime::now()).unwrap(), expiry);
-
-        let (old, _) = pair_with("doctor1", |p| p.not_after = rcgen::date_time_ymd(2020, 3, 4));
-        let err = check_not_expired("doctor1@hospitala", old.as_bytes(), SystemTime::now()).unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "the certificate of doctor1@hospitala expired on 2020-03-04 00:00:00 UTC; run `ehr login` again"
-        );
-        assert!(certificate_expiry(b"junk").is_err());
-        assert_eq!(common_name(old.as_bytes()).unwrap(), "doctor1");
     }
 }

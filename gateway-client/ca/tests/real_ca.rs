@@ -216,8 +216,7 @@ async fn enrol_register_reenrol_and_the_errors_people_meet() {
     wallet.put(&meta, renewed.certificate_pem.as_bytes(), &renewed.signer).unwrap();
     let entry = wallet.get("doctor9@test").unwrap();
     assert_eq!(entry.signer.public_key_sec1(), renewed.signer.public_key_sec1());
-    fabric_ca_client::check_not_expired("doctor9@test", entry.identity.certificate_pem(), std::time::SystemTime::now())
-        .unwrap();
+    entry.identity.certificate().check_not_expired("doctor9@test", std::time::SystemTime::now()).unwrap();
 
     // Wrong secret, unknown id: one clear refusal.
     for (id, secret) in [("doctor9", "wrong"), ("nobody", "nobodypw")] {

@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use fabric_ca_client::{CaClient, EnrollOptions, Wallet, certificate_expiry};
+use fabric_ca_client::{CaClient, EnrollOptions, Wallet};
 use fabric_gateway::{Checkpointer, FileCheckpointer, Start};
 use futures::StreamExt;
 use serde::Serialize;
@@ -179,9 +179,9 @@ struct WhoAmI {
 
 fn whoami(config: &Config, out: Output) -> Result<()> {
     let signed_in: SignedIn = session::sign_in(config)?;
-    let pem = signed_in.identity.certificate_pem();
     let cid = session::client_identity(&signed_in.identity)?;
-    let expires = certificate_expiry(pem)?.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let expires =
+        signed_in.identity.certificate().expiry()?.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let person = session::person(&signed_in.identity)?;
     let who = WhoAmI {
         identity: config.identity.clone(),

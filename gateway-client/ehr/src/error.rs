@@ -12,6 +12,9 @@ pub enum EhrClientError {
     /// The ledger call failed (the chaincode's own message comes first).
     #[error(transparent)]
     Gateway(#[from] GatewayError),
+    /// The certificate or key is unusable, or the certificate has expired.
+    #[error(transparent)]
+    Identity(#[from] fabric_identity::IdentityError),
     /// Login against fabric-ca failed.
     #[error(transparent)]
     Ca(#[from] fabric_ca_client::CaError),

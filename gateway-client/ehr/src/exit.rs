@@ -5,6 +5,7 @@
 use ehr_client::EhrClientError;
 use ehr_client::error::Refusal;
 use ehr_client::files::FilesError;
+use fabric_ca_client::CaError;
 use fabric_gateway::GatewayError;
 
 /// Success.
@@ -43,6 +44,7 @@ pub(crate) fn code(err: &EhrClientError) -> u8 {
         EhrClientError::Gateway(e) if e.chaincode().is_some() => FAILURE,
         EhrClientError::Gateway(GatewayError::Identity(_) | GatewayError::IdentityRefused { .. }) => FORBIDDEN,
         EhrClientError::Gateway(GatewayError::Usage(_)) => USAGE,
+        EhrClientError::Identity(_) => FORBIDDEN,
         EhrClientError::Ca(fabric_ca_client::CaError::Config(_)) => USAGE,
         EhrClientError::Ca(_) => FORBIDDEN,
         EhrClientError::Files(FilesError::HashMismatch { .. } | FilesError::NotEncrypted { .. }) => INTEGRITY,
@@ -64,9 +66,30 @@ pub(crate) fn hint(err: &EhrClientError) -> Option<&'static str> {
         EhrClientError::Gateway(GatewayError::IdentityRefused { .. }) => Some(
             "run `ehr login` again for a fresh certificate, or ask your organisation's admin whether it was revoked",
         ),
-        EhrClientError::Gateway(GatewayError::Identity(_)) => {
+        EhrClientError::Gateway(GatewayError::Identity(_))
+        | EhrClientError::Identity(_)
+        | EhrClientError::Ca(CaError::Identity(_) | CaError::KeyMismatch { .. }) => {
             Some("run `ehr login` again to get a fresh certificate and key")
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fabric_identity::IdentityError;
+
+    #[test]
+    fn an_expired_or_mismatched_identity_is_not_allowed_and_points_to_login() {
+        let expired = EhrClientError::Identity(IdentityError::Expired {
+            subject: "doctor1@hospitala".into(),
+            expired_on: "2020-03-04 00:00:00 UTC".into(),
+        });
+        assert_eq!(code(&expired), FORBIDDEN);
+        assert_eq!(hint(&expired), Some("run `ehr login` again to get a fresh certificate and key"));
+        let from_wallet = EhrClientError::Ca(CaError::KeyMismatch { label: "d".into() });
+        assert_eq!(code(&from_wallet), FORBIDDEN);
+        assert!(hint(&from_wallet).is_some_and(|h| h.contains("ehr login")));
     }
 }

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use ehr_api::model::Person;
-use fabric_ca_client::{IdentityMeta, Wallet, check_not_expired, read_msp_dir};
-use fabric_gateway::{Gateway, Identity, Signer};
-use fabric_identity::ClientIdentity;
+use fabric_ca_client::{IdentityMeta, Wallet};
+use fabric_gateway::Gateway;
+use fabric_identity::{ClientIdentity, Identity, Signer, read_msp_folder};
 
 use crate::client::EhrClient;
 use crate::config::Config;
@@ -41,7 +41,7 @@ pub fn sign_in(config: &Config) -> Result<SignedIn> {
         let entry = wallet.get(&config.identity)?;
         SignedIn { identity: entry.identity, signer: entry.signer, source: Source::Wallet(wallet.path().to_owned()) }
     } else if let Some(msp) = config.local_msp_dir() {
-        let (identity, signer) = read_msp_dir(&config.msp_id, &msp)?;
+        let (identity, signer) = read_msp_folder(&config.msp_id, &msp)?;
         SignedIn { identity, signer, source: Source::LocalNetwork(msp) }
     } else {
         return Err(EhrClientError::Config(format!(
@@ -51,7 +51,7 @@ pub fn sign_in(config: &Config) -> Result<SignedIn> {
             config.identity
         )));
     };
-    check_not_expired(&config.identity, signed_in.identity.certificate_pem(), SystemTime::now())?;
+    signed_in.identity.certificate().check_not_expired(&config.identity, SystemTime::now())?;
     Ok(signed_in)
 }
 
@@ -94,8 +94,7 @@ pub fn login_meta(config: &Config, enrollment_id: &str) -> IdentityMeta {
 /// How the contract sees `identity`: its `cid` id, MSP and certificate
 /// attributes (role, patient id), computed by the code the shim uses (`fabric-identity`).
 pub fn client_identity(identity: &Identity) -> Result<ClientIdentity> {
-    ClientIdentity::from_msp_and_pem(identity.msp_id(), identity.certificate_pem())
-        .map_err(|e| EhrClientError::Usage(format!("the certificate cannot be read: {e}")))
+    Ok(ClientIdentity::from_certificate(identity.msp_id(), identity.certificate().clone())?)
 }
 
 /// The contract's `Person` for `identity`, as it records actors and grantees.

@@ -9,8 +9,8 @@ use prost::Message;
 use crate::error::{Call, GatewayError, Result};
 use crate::events::{EventStream, Start, spawn_stream};
 use crate::header::new_header;
-use crate::identity::digest;
 use crate::network::Network;
+use fabric_identity::digest;
 
 impl Network {
     /// Opens a stream of committed blocks on this channel. Resuming from a
@@ -41,7 +41,7 @@ impl Network {
                 }),
                 _ => Ok(None),
             },
-            Err(status) => Err(GatewayError::from_status(Call::Deliver, status)),
+            Err(status) => Err(GatewayError::from_status(Call::Deliver, None, status)),
         });
         Ok(stream.filter_map(|r| async move { r.transpose() }).boxed())
     }

@@ -9,8 +9,8 @@ use prost::Message;
 
 use crate::error::{Call, GatewayError, Result};
 use crate::gateway::Gateway;
-use crate::identity::digest;
 use crate::proposal::with_timeout;
+use fabric_identity::digest;
 
 /// A handle on a submitted transaction's commit.
 #[derive(Debug, Clone)]
@@ -125,8 +125,13 @@ impl Commit {
             return Err(GatewayError::NoSigner("the commit status request"));
         }
         let limit = self.timeout.unwrap_or(self.gateway.timeouts().commit_status);
-        let response =
-            with_timeout(Call::CommitStatus, limit, self.gateway.client().commit_status(self.signed.clone())).await?;
+        let response = with_timeout(
+            Call::CommitStatus,
+            &self.transaction_id,
+            limit,
+            self.gateway.client().commit_status(self.signed.clone()),
+        )
+        .await?;
         let response = response.into_inner();
         Ok(CommitStatus {
             transaction_id: self.transaction_id.clone(),

@@ -76,7 +76,7 @@ impl fmt::Display for ChaincodeFailure {
 pub enum GatewayError {
     /// The identity or key is unusable.
     #[error("identity: {0}")]
-    Identity(String),
+    Identity(#[from] fabric_identity::IdentityError),
     /// A signature is needed but the gateway was built without a signer.
     #[error("no signer: this gateway was built with an identity only; sign {0} offline and pass the signature in")]
     NoSigner(&'static str),
@@ -90,10 +90,13 @@ pub enum GatewayError {
     },
     /// A gateway call failed. When the chaincode refused, its status and
     /// message come first.
-    #[error("{}", rpc_message(*call, *code, message, chaincode.as_ref(), details))]
+    #[error("{}", rpc_message(*call, *code, message, chaincode.as_ref(), details, transaction_id.as_deref()))]
     Rpc {
         /// The call that failed.
         call: Call,
+        /// The transaction it was about (none for event and block streams),
+        /// to look it up in the peers' logs or ask for its status later.
+        transaction_id: Option<String>,
         /// The gRPC status code.
         code: tonic::Code,
         /// The gateway's own message.
@@ -112,12 +115,19 @@ pub enum GatewayError {
     IdentityRefused {
         /// The call.
         call: Call,
+        /// The transaction it was about, if any.
+        transaction_id: Option<String>,
         /// The peer's message.
         message: String,
     },
     /// The evaluated function answered with an error status.
-    #[error("{0}")]
-    Chaincode(ChaincodeFailure),
+    #[error("{failure}")]
+    Chaincode {
+        /// The status and message the chaincode returned.
+        failure: ChaincodeFailure,
+        /// The transaction id of the evaluated proposal.
+        transaction_id: String,
+    },
     /// The transaction was ordered but the peers marked it invalid.
     #[error("transaction {transaction_id} was not committed: {}{}", code_name(*code), hint(*code))]
     Commit {
@@ -129,12 +139,15 @@ pub enum GatewayError {
         block_number: u64,
     },
     /// A call did not finish in time.
-    #[error("{call} timed out after {after:?}{}", if *call == Call::CommitStatus {
-        "; the transaction may still commit: check its status later with the transaction id"
-    } else { "" })]
+    #[error("{call} timed out after {after:?}{}", match (call, transaction_id) {
+        (Call::CommitStatus, Some(id)) => format!("; the transaction may still commit: check the status of transaction {id} later"),
+        _ => String::new(),
+    })]
     Timeout {
         /// The call.
         call: Call,
+        /// The transaction it was about, if any.
+        transaction_id: Option<String>,
         /// The limit.
         after: Duration,
     },
@@ -173,8 +186,30 @@ impl GatewayError {
     pub fn chaincode(&self) -> Option<&ChaincodeFailure> {
         match self {
             Self::Rpc { chaincode, .. } => chaincode.as_ref(),
-            Self::Chaincode(failure) => Some(failure),
+            Self::Chaincode { failure, .. } => Some(failure),
             _ => None,
+        }
+    }
+
+    /// The transaction the failed call was about: what the official clients
+    /// report with every endorse, submit and commit error, so that a user can
+    /// find it in the peers' logs or ask for its status later.
+    pub fn transaction_id(&self) -> Option<&str> {
+        match self {
+            Self::Rpc { transaction_id, .. }
+            | Self::IdentityRefused { transaction_id, .. }
+            | Self::Timeout { transaction_id, .. } => transaction_id.as_deref(),
+            Self::Chaincode { transaction_id, .. } | Self::Commit { transaction_id, .. } => Some(transaction_id),
+            _ => None,
+        }
+    }
+
+    /// What each endorsing peer said when it refused (empty when the
+    /// gateway gave no details).
+    pub fn endorsers(&self) -> &[EndorserDetail] {
+        match self {
+            Self::Rpc { details, .. } => details,
+            _ => &[],
         }
     }
 
@@ -186,7 +221,8 @@ impl GatewayError {
     }
 
     /// Builds the error for a failed gateway call from its gRPC status.
-    pub(crate) fn from_status(call: Call, status: tonic::Status) -> Self {
+    pub(crate) fn from_status(call: Call, transaction_id: Option<&str>, status: tonic::Status) -> Self {
+        let transaction_id = transaction_id.map(str::to_owned);
         let details = endorser_details(&status);
         let refusal = std::iter::once(status.message()).chain(details.iter().map(|d| d.message.as_str())).find(|m| {
             m.contains("access denied: channel")
@@ -195,11 +231,18 @@ impl GatewayError {
         });
         if let Some(message) = refusal.or((status.code() == tonic::Code::PermissionDenied).then(|| status.message())) {
             let message = message.rsplit("error validating proposal: ").next().unwrap_or(message).to_owned();
-            return Self::IdentityRefused { call, message };
+            return Self::IdentityRefused { call, transaction_id, message };
         }
         let chaincode =
             details.iter().find_map(|d| chaincode_failure(&d.message)).or_else(|| chaincode_failure(status.message()));
-        Self::Rpc { call, code: status.code(), message: status.message().to_owned(), details, chaincode }
+        Self::Rpc {
+            call,
+            transaction_id,
+            code: status.code(),
+            message: status.message().to_owned(),
+            details,
+            chaincode,
+        }
     }
 
     pub(crate) fn decode(what: &'static str, err: impl fmt::Display) -> Self {
@@ -213,13 +256,15 @@ fn rpc_message(
     message: &str,
     chaincode: Option<&ChaincodeFailure>,
     details: &[EndorserDetail],
+    transaction_id: Option<&str>,
 ) -> String {
     if let Some(failure) = chaincode {
         return failure.to_string();
     }
+    let of = transaction_id.map(|id| format!(" of transaction {id}")).unwrap_or_default();
     let mut text = match code {
-        tonic::Code::Unavailable => format!("{call} failed: the gateway peer is unavailable ({message})"),
-        _ => format!("{call} failed ({code:?}): {message}"),
+        tonic::Code::Unavailable => format!("{call}{of} failed: the gateway peer is unavailable ({message})"),
+        _ => format!("{call}{of} failed ({code:?}): {message}"),
     };
     for d in details {
         text.push_str(&format!("\n  {} ({}): {}", d.address, d.msp_id, d.message));
@@ -298,13 +343,15 @@ mod tests {
             msp_id: "HospitalAMSP".into(),
             message: "chaincode response 403, only an attending doctor may update patient P-1".into(),
         }]);
-        let err = GatewayError::from_status(Call::Endorse, status);
+        let err = GatewayError::from_status(Call::Endorse, Some("tx1"), status);
         assert_eq!(err.to_string(), "403: only an attending doctor may update patient P-1");
         let GatewayError::Rpc { details, code, .. } = &err else { panic!("{err:?}") };
         assert_eq!(*code, tonic::Code::Aborted);
         assert_eq!(details[0].msp_id, "HospitalAMSP");
         assert_eq!(details[0].address, "127.0.0.1:7051");
         assert_eq!(err.chaincode().map(|c| c.status), Some(403));
+        assert_eq!(err.transaction_id(), Some("tx1"));
+        assert_eq!(err.endorsers(), details.as_slice());
     }
 
     #[test]
@@ -313,15 +360,16 @@ mod tests {
             ErrorDetail { address: "a:1".into(), msp_id: "A".into(), message: "access denied".into() },
             ErrorDetail { address: "b:2".into(), msp_id: "B".into(), message: "timeout".into() },
         ]);
-        let text = GatewayError::from_status(Call::Endorse, status).to_string();
+        let text = GatewayError::from_status(Call::Endorse, Some("tx1"), status).to_string();
         assert!(text.contains("a:1 (A): access denied") && text.contains("b:2 (B): timeout"), "{text}");
+        assert!(text.starts_with("endorse of transaction tx1 failed"), "{text}");
     }
 
     #[test]
     fn evaluate_errors_carry_the_status_in_the_message() {
         let status =
             tonic::Status::unknown("evaluate call to endorser returned error: chaincode response 404, no patient P-9");
-        let err = GatewayError::from_status(Call::Evaluate, status);
+        let err = GatewayError::from_status(Call::Evaluate, Some("tx1"), status);
         assert_eq!(err.to_string(), "404: no patient P-9");
     }
 
@@ -332,11 +380,12 @@ mod tests {
             msp_id: "HospitalAMSP".into(),
             message: "error validating proposal: access denied: channel [ehr] creator org [HospitalAMSP]".into(),
         }]);
-        let err = GatewayError::from_status(Call::Endorse, status);
+        let err = GatewayError::from_status(Call::Endorse, Some("tx1"), status);
         assert!(matches!(err, GatewayError::IdentityRefused { .. }), "{err:?}");
         assert!(err.to_string().contains("does not accept this identity (access denied: channel [ehr]"), "{err}");
-        let denied = GatewayError::from_status(Call::ChaincodeEvents, tonic::Status::permission_denied("policy"));
+        let denied = GatewayError::from_status(Call::ChaincodeEvents, None, tonic::Status::permission_denied("policy"));
         assert!(matches!(denied, GatewayError::IdentityRefused { .. }), "{denied:?}");
+        assert_eq!((err.transaction_id(), denied.transaction_id()), (Some("tx1"), None));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use prost::Message;
 
 use crate::checkpoint::Position;
 use crate::error::{Call, GatewayError, Result};
-use crate::identity::digest;
 use crate::network::Network;
+use fabric_identity::digest;
 
 /// One chaincode event, with where it was committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +117,7 @@ impl Network {
                         })
                     })
                     .collect(),
-                Err(status) => vec![Err(GatewayError::from_status(Call::ChaincodeEvents, status))],
+                Err(status) => vec![Err(GatewayError::from_status(Call::ChaincodeEvents, None, status))],
             };
             futures::stream::iter(events)
         });

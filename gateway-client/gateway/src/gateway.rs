@@ -8,8 +8,8 @@ use fabric_protos::protos::deliver_client::DeliverClient;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use crate::error::{GatewayError, Result};
-use crate::identity::{Identity, Signer};
 use crate::network::Network;
+use fabric_identity::{Identity, Signer};
 
 /// Fabric allows 100 MiB messages; tonic's default of 4 MiB would refuse large results.
 const MAX_MESSAGE_BYTES: usize = 100 * 1024 * 1024;
@@ -225,7 +225,7 @@ impl Gateway {
     /// signs offline.
     pub(crate) fn sign_digest(&self, what: &'static str, digest: &[u8]) -> Result<Vec<u8>> {
         match &self.inner.signer {
-            Some(signer) => signer.sign_digest(digest),
+            Some(signer) => Ok(signer.sign_digest(digest)?),
             None => Err(GatewayError::NoSigner(what)),
         }
     }

@@ -8,7 +8,7 @@ use fabric_protos::common::{ChannelHeader, Header, HeaderType, SignatureHeader};
 use prost::Message;
 use rand_core::{OsRng, RngCore};
 
-use crate::identity::{Identity, digest};
+use fabric_identity::{Identity, digest};
 
 /// A fresh header for `identity` on `channel`, and its transaction id
 /// (hex SHA-256 of nonce ‖ creator, as the peer recomputes it).

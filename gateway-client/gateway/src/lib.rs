@@ -18,7 +18,8 @@
 //!
 //! Modules follow the official clients' shape: [`gateway`], [`network`],
 //! [`contract`], [`proposal`], [`transaction`], [`commit`], [`events`],
-//! [`blocks`], [`checkpoint`], [`retry`], plus [`identity`] and [`error`].
+//! [`blocks`], [`checkpoint`], [`retry`] and [`error`]. Identities and
+//! signers come from `fabric-identity` and are re-exported here.
 //! Cancelling a call is dropping its future or stream: the gRPC call is
 //! cancelled with it.
 
@@ -30,7 +31,6 @@ pub mod error;
 pub mod events;
 pub mod gateway;
 mod header;
-pub mod identity;
 pub mod network;
 pub mod proposal;
 pub mod retry;
@@ -41,8 +41,8 @@ pub use commit::{Commit, CommitStatus, Status};
 pub use contract::{CallBuilder, Contract};
 pub use error::{ChaincodeFailure, EndorserDetail, GatewayError, Result};
 pub use events::{ChaincodeEvent, EventStream, Start};
+pub use fabric_identity::{Identity, IdentityError, Signer};
 pub use gateway::{Gateway, GatewayBuilder, Timeouts};
-pub use identity::{Identity, Signer};
 pub use network::Network;
 pub use proposal::Proposal;
 pub use retry::{RetryPolicy, retry_on_conflict};

@@ -14,8 +14,8 @@ use prost::Message;
 use crate::error::{Call, GatewayError, Result};
 use crate::gateway::Gateway;
 use crate::header::new_header;
-use crate::identity::digest;
 use crate::transaction::Transaction;
+use fabric_identity::digest;
 
 /// What a call carries besides its function name.
 #[derive(Debug, Clone, Default)]
@@ -140,16 +140,18 @@ impl Proposal {
             proposed_transaction: Some(self.signed_proposal()?),
             target_organizations: self.proposed.endorsing_organizations.clone(),
         };
-        let response = with_timeout(Call::Evaluate, limit, self.gateway.client().evaluate(request)).await?;
+        let response =
+            with_timeout(Call::Evaluate, &self.proposed.transaction_id, limit, self.gateway.client().evaluate(request))
+                .await?;
         let result = response
             .into_inner()
             .result
             .ok_or_else(|| GatewayError::decode("an evaluate response", "it holds no result"))?;
         if result.status >= 400 {
-            return Err(GatewayError::Chaincode(crate::error::ChaincodeFailure {
-                status: result.status,
-                message: result.message,
-            }));
+            return Err(GatewayError::Chaincode {
+                failure: crate::error::ChaincodeFailure { status: result.status, message: result.message },
+                transaction_id: self.proposed.transaction_id.clone(),
+            });
         }
         Ok(result.payload)
     }
@@ -163,7 +165,9 @@ impl Proposal {
             proposed_transaction: Some(self.signed_proposal()?),
             endorsing_organizations: self.proposed.endorsing_organizations.clone(),
         };
-        let response = with_timeout(Call::Endorse, limit, self.gateway.client().endorse(request)).await?;
+        let response =
+            with_timeout(Call::Endorse, &self.proposed.transaction_id, limit, self.gateway.client().endorse(request))
+                .await?;
         let envelope = response
             .into_inner()
             .prepared_transaction
@@ -182,15 +186,16 @@ impl Proposal {
 /// stops too) and as a local timer (so a silent peer cannot hang us).
 pub(crate) async fn with_timeout<T>(
     call: Call,
+    transaction_id: &str,
     limit: Duration,
     fut: impl std::future::Future<Output = std::result::Result<T, tonic::Status>>,
 ) -> Result<T> {
     match tokio::time::timeout(limit, fut).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(status)) if status.code() == tonic::Code::DeadlineExceeded => {
-            Err(GatewayError::Timeout { call, after: limit })
+            Err(GatewayError::Timeout { call, transaction_id: Some(transaction_id.to_owned()), after: limit })
         }
-        Ok(Err(status)) => Err(GatewayError::from_status(call, status)),
-        Err(_) => Err(GatewayError::Timeout { call, after: limit }),
+        Ok(Err(status)) => Err(GatewayError::from_status(call, Some(transaction_id), status)),
+        Err(_) => Err(GatewayError::Timeout { call, transaction_id: Some(transaction_id.to_owned()), after: limit }),
     }
 }

@@ -13,8 +13,8 @@ use prost::Message;
 use crate::commit::Commit;
 use crate::error::{Call, GatewayError, Result};
 use crate::gateway::Gateway;
-use crate::identity::digest;
 use crate::proposal::with_timeout;
+use fabric_identity::digest;
 
 /// An endorsed transaction, signed when the gateway has a signer.
 #[derive(Debug, Clone)]
@@ -94,7 +94,7 @@ impl Transaction {
             channel_id: self.channel.clone(),
             prepared_transaction: Some(envelope),
         };
-        with_timeout(Call::Submit, limit, self.gateway.client().submit(request)).await?;
+        with_timeout(Call::Submit, &self.prepared.transaction_id, limit, self.gateway.client().submit(request)).await?;
         let commit = Commit::new(
             self.gateway.clone(),
             self.channel.clone(),

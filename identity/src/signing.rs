@@ -1,8 +1,9 @@
-//! Who the client is ([`Identity`]) and how it proves it ([`Signer`]).
+//! Who a client is ([`Identity`]) and how it proves it ([`Signer`]), like
+//! Go's `fabric-gateway/pkg/identity`.
 //!
 //! The two are separate on purpose: an application that keeps its key in a
-//! hardware module or on another machine builds a [`crate::Gateway`] with an
-//! identity only, and signs the digests the step-by-step API hands out.
+//! hardware module or on another machine connects with an identity only, and
+//! signs the digests the gateway client hands out.
 
 use std::fmt;
 use std::path::Path;
@@ -13,38 +14,38 @@ use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use prost::Message;
 use sha2::{Digest, Sha256};
-use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::error::{GatewayError, Result};
+use crate::certificate::Certificate;
+use crate::error::{IdentityError, Result};
 
 /// The client's certificate and the MSP that issued it, as Fabric serialises
 /// it into every proposal and request (`msp.SerializedIdentity`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Identity {
     msp_id: String,
-    certificate_pem: Vec<u8>,
+    certificate: Certificate,
 }
 
 impl Identity {
     /// An identity from an MSP id and a PEM certificate. The certificate is
     /// parsed so that a wrong file fails here, not at the peer.
-    pub fn new(msp_id: impl Into<String>, certificate_pem: impl Into<Vec<u8>>) -> Result<Self> {
+    pub fn new(msp_id: impl Into<String>, certificate_pem: impl AsRef<[u8]>) -> Result<Self> {
+        Self::from_certificate(msp_id, Certificate::from_pem(certificate_pem.as_ref())?)
+    }
+
+    /// An identity from an MSP id and a certificate already read.
+    pub fn from_certificate(msp_id: impl Into<String>, certificate: Certificate) -> Result<Self> {
         let msp_id = msp_id.into();
         if msp_id.trim().is_empty() {
-            return Err(GatewayError::Identity(
-                "the MSP id is empty; give the organisation's MSP id, e.g. HospitalAMSP".into(),
-            ));
+            return Err(IdentityError::EmptyMspId);
         }
-        let certificate_pem = certificate_pem.into();
-        certificate_der(&certificate_pem)?;
-        Ok(Self { msp_id, certificate_pem })
+        Ok(Self { msp_id, certificate })
     }
 
     /// Reads the certificate from a PEM file (`signcerts/cert.pem` in an MSP folder).
     pub fn from_file(msp_id: impl Into<String>, path: &Path) -> Result<Self> {
-        let pem = std::fs::read(path)
-            .map_err(|e| GatewayError::Identity(format!("cannot read certificate {}: {e}", path.display())))?;
-        Self::new(msp_id, pem)
+        let pem = std::fs::read(path).map_err(IdentityError::io(path))?;
+        Self::new(msp_id, pem).map_err(|e| IdentityError::MspFolder { path: path.to_path_buf(), detail: e.to_string() })
     }
 
     /// The MSP id.
@@ -54,41 +55,30 @@ impl Identity {
 
     /// The certificate as PEM.
     pub fn certificate_pem(&self) -> &[u8] {
-        &self.certificate_pem
+        self.certificate.pem()
     }
 
-    /// The certificate as DER.
-    pub fn certificate_der(&self) -> Result<Vec<u8>> {
-        certificate_der(&self.certificate_pem)
+    /// The certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
     }
 
     /// The `SerializedIdentity` bytes that go into headers as the creator.
     pub fn to_bytes(&self) -> Vec<u8> {
-        SerializedIdentity { mspid: self.msp_id.clone(), id_bytes: self.certificate_pem.clone() }.encode_to_vec()
+        SerializedIdentity { mspid: self.msp_id.clone(), id_bytes: self.certificate.pem().to_vec() }.encode_to_vec()
     }
 
     /// The certificate's public key, to check that a key belongs to it.
     fn public_key(&self) -> Result<VerifyingKey> {
-        let der = self.certificate_der()?;
-        let (_, cert) = X509Certificate::from_der(&der)
-            .map_err(|e| GatewayError::Identity(format!("the certificate is not valid X.509: {e}")))?;
-        VerifyingKey::from_sec1_bytes(&cert.public_key().subject_public_key.data).map_err(|_| {
-            GatewayError::Identity("the certificate's key is not an ECDSA P-256 key; Fabric MSPs here use P-256".into())
+        VerifyingKey::from_sec1_bytes(&self.certificate.public_key_bits()?).map_err(|_| {
+            IdentityError::Key("the certificate's key is not an ECDSA P-256 key; Fabric MSPs here use P-256".into())
         })
     }
 
     /// Fails unless `signer` holds the private key of this certificate, so a
     /// mismatched wallet entry is named before any transaction is sent.
     pub fn check_signer(&self, signer: &Signer) -> Result<()> {
-        if self.public_key()? == *signer.key.verifying_key() {
-            Ok(())
-        } else {
-            Err(GatewayError::Identity(
-                "the private key does not belong to the certificate; use the key written with this certificate \
-                 (keystore/ next to signcerts/), or enrol again"
-                    .into(),
-            ))
-        }
+        if self.public_key()? == *signer.key.verifying_key() { Ok(()) } else { Err(IdentityError::KeyMismatch) }
     }
 }
 
@@ -96,18 +86,6 @@ impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Identity").field("msp_id", &self.msp_id).finish_non_exhaustive()
     }
-}
-
-/// Decodes the first `CERTIFICATE` block of a PEM text.
-fn certificate_der(pem: &[u8]) -> Result<Vec<u8>> {
-    let (_, block) = x509_parser::pem::parse_x509_pem(pem)
-        .map_err(|e| GatewayError::Identity(format!("the certificate is not PEM: {e}")))?;
-    if block.label != "CERTIFICATE" {
-        return Err(GatewayError::Identity(format!("expected a PEM CERTIFICATE, found {}", block.label)));
-    }
-    X509Certificate::from_der(&block.contents)
-        .map_err(|e| GatewayError::Identity(format!("the certificate is not valid X.509: {e}")))?;
-    Ok(block.contents)
 }
 
 /// An ECDSA P-256 private key that signs SHA-256 digests the way Fabric
@@ -125,7 +103,7 @@ impl Signer {
             return Ok(Self { key });
         }
         p256::SecretKey::from_sec1_pem(pem).map(|k| Self { key: SigningKey::from(k) }).map_err(|_| {
-            GatewayError::Identity(
+            IdentityError::Key(
                 "the private key is not a PEM P-256 key (PKCS#8 \"PRIVATE KEY\" or SEC1 \"EC PRIVATE KEY\")".into(),
             )
         })
@@ -133,9 +111,8 @@ impl Signer {
 
     /// Reads a key file (`keystore/*_sk` or `keystore/key.pem` in an MSP folder).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| GatewayError::Identity(format!("cannot read private key {}: {e}", path.display())))?;
-        Self::from_pem(&pem).map_err(|e| GatewayError::Identity(format!("{}: {e}", path.display())))
+        let pem = std::fs::read_to_string(path).map_err(IdentityError::io(path))?;
+        Self::from_pem(&pem).map_err(|e| IdentityError::MspFolder { path: path.to_path_buf(), detail: e.to_string() })
     }
 
     /// A fresh key from the operating system's random source, for enrolment.
@@ -148,7 +125,7 @@ impl Signer {
         self.key
             .to_pkcs8_pem(LineEnding::LF)
             .map(|s| s.to_string())
-            .map_err(|e| GatewayError::Identity(format!("cannot encode the private key: {e}")))
+            .map_err(|e| IdentityError::Key(format!("cannot encode the private key: {e}")))
     }
 
     /// The public key as an uncompressed SEC1 point.
@@ -159,7 +136,7 @@ impl Signer {
     /// Signs a SHA-256 digest already computed (the digests the step-by-step API hands out).
     pub fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
         let signature: Signature =
-            self.key.sign_prehash(digest).map_err(|e| GatewayError::Identity(format!("signing failed: {e}")))?;
+            self.key.sign_prehash(digest).map_err(|e| IdentityError::Key(format!("signing failed: {e}")))?;
         let signature = signature.normalize_s().unwrap_or(signature);
         Ok(signature.to_der().as_bytes().to_vec())
     }
@@ -183,6 +160,7 @@ pub fn digest(bytes: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
 
@@ -222,7 +200,7 @@ mod tests {
         identity.check_signer(&own).unwrap();
         let err = identity.check_signer(&Signer::generate()).unwrap_err().to_string();
         assert!(err.contains("does not belong"), "{err}");
-        assert!(Identity::new("Org1MSP", b"junk".to_vec()).is_err());
+        assert!(Identity::new("Org1MSP", b"junk").is_err());
         assert!(Identity::new(" ", cert.pem()).is_err());
     }
 }
