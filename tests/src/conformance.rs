@@ -21,8 +21,8 @@
 //!   shim's wrapped `Display` form.
 
 use async_trait::async_trait;
+use fabric_chaincode_shim::{Chaincode, Error as ShimError, KeyValue, Response, StateIterator, Stub, status};
 use fabric_protos::msp::SerializedIdentity;
-use fabric_shim::{Chaincode, Error as ShimError, KeyValue, Response, StateIterator, Stub, status};
 use prost::Message as _;
 use serde::Serialize;
 

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use fabric_shim::ServerConfig;
+use fabric_chaincode_shim::ServerConfig;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -82,14 +82,14 @@ pub fn free_port() -> Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// The Rust conformance chaincode served in-process by [`fabric_shim::serve`].
+/// The Rust conformance chaincode served in-process by [`fabric_chaincode_shim::serve`].
 ///
 /// Dropping it requests shutdown; [`RustServer::stop`] also waits for it.
 pub struct RustServer {
     /// `127.0.0.1:<port>` the server listens on.
     pub address: String,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<fabric_shim::Result<()>>>,
+    task: Option<JoinHandle<fabric_chaincode_shim::Result<()>>>,
 }
 
 impl RustServer {
@@ -122,8 +122,12 @@ pub async fn start_rust_chaincode(ccid: &str) -> Result<RustServer> {
     let shutdown = async move {
         let _ = rx.await;
     };
-    let task =
-        tokio::spawn(fabric_shim::serve(listener, ServerConfig::new(ccid), Arc::new(ConformanceChaincode), shutdown));
+    let task = tokio::spawn(fabric_chaincode_shim::serve(
+        listener,
+        ServerConfig::new(ccid),
+        Arc::new(ConformanceChaincode),
+        shutdown,
+    ));
     Ok(RustServer { address, shutdown: Some(tx), task: Some(task) })
 }
 
@@ -138,7 +142,7 @@ pub async fn serve_conformance_from_env() -> Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    fabric_shim::serve(listener, config, Arc::new(ConformanceChaincode), shutdown).await?;
+    fabric_chaincode_shim::serve(listener, config, Arc::new(ConformanceChaincode), shutdown).await?;
     Ok(())
 }
 

@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use ehr_tests::{ChildServer, DEFAULT_CCID, RustServer};
-use fabric_shim::Timestamp;
-use fabric_shim::testing::{Invocation, PeerSimulator, SimulatorConfig, TestCa, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::Timestamp;
+use fabric_chaincode_shim::testing::{Invocation, PeerSimulator, SimulatorConfig, TestCa, TestIdentity, TxOutcome};
 use futures::future::join_all;
 
 /// Results per query batch: small, so ranges page through QUERY_STATE_NEXT.

@@ -34,7 +34,7 @@ use ehr_client::EhrClient;
 use ehr_tests::network::{Network, gateway_raw, gateway_with};
 use ehr_tests::{repo_root, target_dir};
 use fabric_ca_client::{Attribute, CaClient, EnrollOptions, RegistrationRequest};
-use fabric_gateway::{
+use fabric_gateway_client::{
     Checkpointer, Commit, Gateway, GatewayError, Identity, InMemoryCheckpointer, Proposal, RetryPolicy, Signer, Start,
     Transaction, retry_on_conflict,
 };

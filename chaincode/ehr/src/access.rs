@@ -2,7 +2,7 @@
 //! the grounds on which they reach a patient (self, attending, consent), and
 //! every permission check the transaction functions use, in one place.
 
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 
 use crate::error::{EhrError, Result};
 use crate::model::{

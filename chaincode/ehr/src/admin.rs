@@ -1,6 +1,6 @@
 //! Organisation admins manage their identities' standing; they read no patient data.
 
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 
 use crate::access::Caller;
 use crate::error::{EhrError, Result};

@@ -1,6 +1,6 @@
 //! The contract's one error type: the caller's mistakes versus internal failures.
 
-use fabric_shim::ContractError;
+use fabric_chaincode_shim::ContractError;
 
 /// What can go wrong in an EHR transaction.
 ///
@@ -37,10 +37,10 @@ impl EhrError {
     }
 }
 
-impl From<fabric_shim::Error> for EhrError {
-    fn from(e: fabric_shim::Error) -> Self {
+impl From<fabric_chaincode_shim::Error> for EhrError {
+    fn from(e: fabric_chaincode_shim::Error) -> Self {
         match e {
-            fabric_shim::Error::InvalidArgument(m) => Self::bad("argument", m),
+            fabric_chaincode_shim::Error::InvalidArgument(m) => Self::bad("argument", m),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -11,7 +11,7 @@
 //! and skips events that hold none for it: which patient an event concerns,
 //! and who acted, stay unreadable to everyone else.
 
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 
 pub use ehr_api::events::{Action, EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
 

@@ -1,7 +1,7 @@
 //! What arrives as transient data and is shared by several functions: the
 //! client's salt for a new version.
 
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 
 use crate::error::{EhrError, Result};
 use ehr_api::transient::TRANSIENT_SALT;

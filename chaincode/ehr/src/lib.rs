@@ -24,7 +24,7 @@
 //! Functions that write take their arguments from transient data
 //! (`submit_transient`): a block must not name the patient a doctor reached.
 //!
-//! The contract sees [`fabric_shim::Stub`] and its own types, never gRPC or
+//! The contract sees [`fabric_chaincode_shim::Stub`] and its own types, never gRPC or
 //! protobuf. It writes only what the transaction timestamp says, never the
 //! clock; the clock is read once, to refuse proposals stamped far from it
 //! ([`Settings::max_clock_skew_seconds`]).
@@ -52,7 +52,7 @@ pub use records::{
 };
 
 use ehr_api::functions::{Function, Kind};
-use fabric_shim::{Contract, ContractError, Router, Stub};
+use fabric_chaincode_shim::{Contract, ContractError, Router, Stub};
 
 /// Chaincode title in the contract metadata.
 pub const TITLE: &str = "ehr";
@@ -81,7 +81,7 @@ impl Default for Settings {
 pub const DEFAULT_MAX_CLOCK_SKEW_SECONDS: u64 = 300;
 
 /// The router the `ehr-chaincode` binary serves, with default [`Settings`].
-pub fn router() -> std::result::Result<Router, fabric_shim::Error> {
+pub fn router() -> std::result::Result<Router, fabric_chaincode_shim::Error> {
     router_with(Settings::default())
 }
 
@@ -105,8 +105,8 @@ fn check_clock(stub: &Stub, max_skew: u64) -> std::result::Result<(), ContractEr
 fn route<F, H, Fut>(contract: Contract, handler: H) -> Contract
 where
     F: Function,
-    F::Params: fabric_shim::Params,
-    F::Answer: fabric_shim::Returns + schemars::JsonSchema,
+    F::Params: fabric_chaincode_shim::Params,
+    F::Answer: fabric_chaincode_shim::Returns + schemars::JsonSchema,
     H: Fn(Stub, F::Params) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<F::Answer>> + Send + 'static,
 {
@@ -118,7 +118,7 @@ where
 }
 
 /// The router with explicit settings.
-pub fn router_with(settings: Settings) -> std::result::Result<Router, fabric_shim::Error> {
+pub fn router_with(settings: Settings) -> std::result::Result<Router, fabric_chaincode_shim::Error> {
     use ehr_api::functions as f;
     let c = Contract::new(CONTRACT)
         .description("Electronic health records: patients, consent and audited access")

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use fabric_shim::{ServerConfig, env, serve};
+use fabric_chaincode_shim::{ServerConfig, env, serve};
 use tracing::error;
 use tracing_subscriber::EnvFilter;
 
@@ -21,7 +21,7 @@ ENVIRONMENT:
     CHAINCODE_TLS_CLIENT_CA_FILE PEM CA of the peer's client certificate; when set, the peer must present one
     EHR_MAX_CLOCK_SKEW_SECONDS   refuse proposals stamped further than this from this machine's clock
                                  (default 300; 0 turns the check off)
-    RUST_LOG                     log filter, e.g. info, debug, fabric_shim=trace (default: info)
+    RUST_LOG                     log filter, e.g. info, debug, fabric_chaincode_shim=trace (default: info)
 
 SIGNALS:
     SIGTERM / SIGINT stop accepting transactions, finish those in flight, then exit.
@@ -66,11 +66,11 @@ fn main() -> ExitCode {
 }
 
 /// `EHR_MAX_CLOCK_SKEW_SECONDS`: seconds, 0 for no check.
-fn settings() -> Result<ehr_chaincode::Settings, fabric_shim::Error> {
+fn settings() -> Result<ehr_chaincode::Settings, fabric_chaincode_shim::Error> {
     let mut settings = ehr_chaincode::Settings::default();
     if let Ok(raw) = std::env::var("EHR_MAX_CLOCK_SKEW_SECONDS") {
         let seconds: u64 = raw.trim().parse().map_err(|_| {
-            fabric_shim::Error::InvalidArgument(format!(
+            fabric_chaincode_shim::Error::InvalidArgument(format!(
                 "EHR_MAX_CLOCK_SKEW_SECONDS={raw:?} is not a whole number of seconds (0 turns the check off)"
             ))
         })?;
@@ -79,12 +79,12 @@ fn settings() -> Result<ehr_chaincode::Settings, fabric_shim::Error> {
     Ok(settings)
 }
 
-async fn run() -> Result<(), fabric_shim::Error> {
+async fn run() -> Result<(), fabric_chaincode_shim::Error> {
     let (address, config) = ServerConfig::from_lookup(|name| std::env::var(name).ok())?;
     let router = ehr_chaincode::router_with(settings()?)?;
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|e| fabric_shim::Error::Server(format!("cannot listen on {address} ({}): {e}", env::ADDRESS)))?;
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        fabric_chaincode_shim::Error::Server(format!("cannot listen on {address} ({}): {e}", env::ADDRESS))
+    })?;
     serve(listener, config, Arc::new(router), shutdown_signal()).await
 }
 

@@ -12,7 +12,7 @@
 
 pub use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
 pub use ehr_api::views::{AccessLogPage, AccessQuery, PatientView, Verification};
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 
 use crate::access::{Caller, forbidden, grounds, is_attending, not_erased, patient_for, require_hospital};
 use crate::error::{EhrError, Result};

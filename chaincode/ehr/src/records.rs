@@ -13,7 +13,7 @@ pub use ehr_api::views::{
     AuditLine, PatientHistory, PrescriptionCheck, RecordHistory, RecordInput, RecordPage, RecordQuery, RecordView,
     Version,
 };
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 use sha2::{Digest, Sha256};
 
 use crate::access::{

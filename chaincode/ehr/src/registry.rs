@@ -13,7 +13,7 @@
 //! the pseudonyms and salts that keep private-data hashes in blocks from being
 //! confirmed by guessing (see `store`).
 
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 
 use crate::error::{EhrError, Result};
 use crate::model::Role;

@@ -18,7 +18,7 @@
 //! plaintext. Someone who sees the ciphertext but not the salts cannot recompute
 //! the seed, so cannot confirm a guessed plaintext.
 
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 use serde::Serialize;
 
 pub use ehr_api::functions::SealedOf;

@@ -11,7 +11,7 @@
 
 pub use ehr_api::transient::TRANSIENT_QUERY;
 pub use ehr_api::views::{PatientHit, PatientHits, PatientQuery};
-use fabric_shim::Stub;
+use fabric_chaincode_shim::Stub;
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 

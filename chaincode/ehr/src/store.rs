@@ -33,8 +33,8 @@
 //! transaction, so functions that write never list private keys: a patient's
 //! record ids are kept in one list key instead.
 
-use fabric_shim::Stub;
-use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
+use fabric_chaincode_shim::Stub;
+use fabric_chaincode_shim::policy::{KeyEndorsementPolicy, MspRole};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 

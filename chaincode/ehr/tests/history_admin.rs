@@ -1,11 +1,11 @@
 //! Version histories, record search by kind/date/code, and admins suspending identities.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use fabric_shim::Timestamp;
+use fabric_chaincode_shim::Timestamp;
 mod common;
 
 use common::{ok, person};
-use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef";
@@ -14,7 +14,7 @@ const T0: i64 = 1_700_000_000;
 
 struct W {
     mock: MockStub,
-    router: fabric_shim::Router,
+    router: fabric_chaincode_shim::Router,
     a1: TestIdentity,
     a2: TestIdentity,
     admin_a: TestIdentity,

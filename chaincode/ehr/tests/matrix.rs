@@ -5,14 +5,14 @@
 
 mod common;
 
-use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "1212121212121212121212121212121212121212121212121212121212121212";
 
 struct W {
     mock: MockStub,
-    router: fabric_shim::Router,
+    router: fabric_chaincode_shim::Router,
     people: Vec<(&'static str, TestIdentity)>,
 }
 
@@ -111,7 +111,7 @@ async fn permission_matrix_for_records_prescriptions_history_search_audit_admin_
     let doctor = w.id("attending doctor");
     let details = json!({"name": "Jane Doe", "birthDate": "1984-03-17", "sex": "female"});
     assert_eq!(w.call(doctor, &["RegisterPatient", "P-0001"], Some(("patient", details))).await.response.status, 200);
-    let consented = fabric_shim::ClientIdentity::from_creator(&w.id("consented doctor").creator()).unwrap();
+    let consented = fabric_chaincode_shim::ClientIdentity::from_creator(&w.id("consented doctor").creator()).unwrap();
     let grantee = json!({"kind": "doctor", "person": {"id": consented.id(), "msp": consented.msp_id()}}).to_string();
     let out = w.call(w.id("the patient"), &["GrantConsent", "P-0001", &grantee, "read", "null"], None).await;
     assert_eq!(out.response.status, 200, "{}", out.response.message);

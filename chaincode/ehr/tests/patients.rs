@@ -1,11 +1,11 @@
 //! The patients / consent / audited access part of the EHR contract, on the mock stub.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use fabric_shim::Router;
+use fabric_chaincode_shim::Router;
 mod common;
 
 use common::person;
-use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const NAME: &str = "Jane Quimby-Doe";
@@ -126,7 +126,7 @@ async fn register_open_read_update_and_verify() {
 
 /// Overwrites a private value outside any transaction, as a tampering peer would.
 async fn seed_private(mock: &MockStub, key: &str, value: &[u8]) {
-    use fabric_shim::testing::MemoryLedger;
+    use fabric_chaincode_shim::testing::MemoryLedger;
     let ledger: &MemoryLedger = mock.ledger();
     let mut sim = ledger.begin(10);
     sim.put_state("patientData", key, value.to_vec()).unwrap();
@@ -312,7 +312,7 @@ async fn same_proposals_give_identical_world_state_and_private_data() {
             for (i, call) in calls.into_iter().enumerate() {
                 let call = call
                     .tx_id(format!("{i:064x}"))
-                    .at(fabric_shim::Timestamp { seconds: 1_800_000_000 + i as i64, nanos: 0 });
+                    .at(fabric_chaincode_shim::Timestamp { seconds: 1_800_000_000 + i as i64, nanos: 0 });
                 let out = common::invoke(&mock, &router, call).await;
                 assert_eq!(out.response.status, 200, "{}", out.response.message);
                 events.push((out.response.payload, out.event));

@@ -5,14 +5,14 @@ use ehr_chaincode::model::{PrivateRecord, RecordBody};
 mod common;
 
 use common::{ok, person};
-use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "abababababababababababababababababababababababababababababababab";
 
 struct W {
     mock: MockStub,
-    router: fabric_shim::Router,
+    router: fabric_chaincode_shim::Router,
     a1: TestIdentity,
     a2: TestIdentity,
     b1: TestIdentity,

@@ -3,14 +3,14 @@
 
 mod common;
 
-use fabric_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::testing::{Invocation, MockStub, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 const SALT: &str = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
 
 struct W {
     mock: MockStub,
-    router: fabric_shim::Router,
+    router: fabric_chaincode_shim::Router,
     a1: TestIdentity,
     b1: TestIdentity,
     patient: TestIdentity,

@@ -8,9 +8,9 @@
 mod common;
 
 use common::person;
-use fabric_shim::policy::KeyEndorsementPolicy;
-use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
-use fabric_shim::{Router, Timestamp};
+use fabric_chaincode_shim::policy::KeyEndorsementPolicy;
+use fabric_chaincode_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::{Router, Timestamp};
 use serde_json::{Value, json};
 
 const SALT: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -168,7 +168,7 @@ async fn the_roles_registry_is_set_by_admins_and_guarded_by_every_member() {
     let msps: Vec<&str> =
         written["organisations"].as_array().unwrap().iter().map(|o| o["msp"].as_str().unwrap()).collect();
     assert_eq!(msps, vec!["HospitalAMSP", "HospitalBMSP", "RegulatorMSP"]);
-    let key = fabric_shim::create_composite_key("ehr.registry", &[]).unwrap();
+    let key = fabric_chaincode_shim::create_composite_key("ehr.registry", &[]).unwrap();
     let policy = KeyEndorsementPolicy::from_bytes(&mock.ledger().validation_parameter("", &key).unwrap()).unwrap();
     assert_eq!(
         policy.orgs(),
@@ -514,7 +514,7 @@ async fn a_block_shows_no_patient_nor_who_reached_them() {
 async fn the_channel_secret_is_set_once_by_a_member_admin() {
     let mock = MockStub::new("ehr");
     let router = common::router();
-    let key = fabric_shim::create_composite_key("ehr.registry", &[]).unwrap();
+    let key = fabric_chaincode_shim::create_composite_key("ehr.registry", &[]).unwrap();
     let registry: Value = serde_json::from_str(common::ROLES_REGISTRY).unwrap();
     mock.ledger().seed_state(&key, registry.to_string().as_bytes());
     let orgs = common::Orgs::new();
@@ -533,7 +533,7 @@ async fn the_channel_secret_is_set_once_by_a_member_admin() {
     refused(&set(&admin, "abcd").await, 400, "transient.channelSecret");
     assert_eq!(set(&admin, &secret).await.response.status, 200);
     refused(&set(&admin, &"cd".repeat(32)).await, 409, "already set");
-    let key = fabric_shim::create_composite_key("ehr.secret", &[]).unwrap();
+    let key = fabric_chaincode_shim::create_composite_key("ehr.secret", &[]).unwrap();
     assert_eq!(mock.ledger().private_data("auditData", &key), Some(vec![0xab; 32]));
     let policy =
         KeyEndorsementPolicy::from_bytes(&mock.ledger().validation_parameter("auditData", &key).unwrap()).unwrap();

@@ -14,7 +14,7 @@
 //! '{"Args":["Get","P-1"]}'` works without quoting.
 //!
 //! ```
-//! use fabric_shim::{Contract, ContractError, Router, Stub};
+//! use fabric_chaincode_shim::{Contract, ContractError, Router, Stub};
 //!
 //! async fn get(stub: Stub, (key,): (String,)) -> Result<Option<String>, ContractError> {
 //!     let value = stub.get_state(&key).await?;

@@ -6,7 +6,7 @@
 //! policy Fabric expects: every listed org must endorse, in a given role.
 //!
 //! ```
-//! use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
+//! use fabric_chaincode_shim::policy::{KeyEndorsementPolicy, MspRole};
 //! let mut policy = KeyEndorsementPolicy::new();
 //! policy.add_orgs(MspRole::Peer, &["HospitalAMSP", "HospitalBMSP"]);
 //! let bytes = policy.to_bytes();

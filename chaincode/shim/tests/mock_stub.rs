@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{Mock, api_router, people, scenario};
-use fabric_shim::testing::{Invocation, MockStub};
+use fabric_chaincode_shim::testing::{Invocation, MockStub};
 
 #[tokio::test]
 async fn whole_stub_api_on_the_mock_stub() {
@@ -48,8 +48,8 @@ async fn same_proposal_gives_same_writes() {
 }
 
 mod hooks {
-    use fabric_shim::testing::{Invocation, MockStub};
-    use fabric_shim::{Contract, ContractError, Router, Stub};
+    use fabric_chaincode_shim::testing::{Invocation, MockStub};
+    use fabric_chaincode_shim::{Contract, ContractError, Router, Stub};
 
     async fn hello(_: Stub, (name,): (String,)) -> Result<String, ContractError> {
         Ok(format!("hello {name}"))

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{api_router, people, scenario};
-use fabric_shim::fabric_protos::protos::chaincode_message::Type as MsgType;
-use fabric_shim::fabric_protos::protos::{ChaincodeAdditionalParams, ChaincodeInput, ChaincodeMessage};
-use fabric_shim::testing::{ClientTls, Invocation, PeerSimulator, SimulatorConfig, TestCa};
-use fabric_shim::{ServerConfig, TlsConfig, serve};
+use fabric_chaincode_shim::fabric_protos::protos::chaincode_message::Type as MsgType;
+use fabric_chaincode_shim::fabric_protos::protos::{ChaincodeAdditionalParams, ChaincodeInput, ChaincodeMessage};
+use fabric_chaincode_shim::testing::{ClientTls, Invocation, PeerSimulator, SimulatorConfig, TestCa};
+use fabric_chaincode_shim::{ServerConfig, TlsConfig, serve};
 use prost::Message;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -21,11 +21,11 @@ const CCID: &str = "api_1.0:0123456789abcdef";
 struct Running {
     address: String,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<fabric_shim::Result<()>>,
+    task: JoinHandle<fabric_chaincode_shim::Result<()>>,
 }
 
 impl Running {
-    async fn stop(mut self) -> fabric_shim::Result<()> {
+    async fn stop(mut self) -> fabric_chaincode_shim::Result<()> {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -160,7 +160,7 @@ async fn bad_input_gets_an_error_for_that_transaction_and_the_server_keeps_servi
     sim.send_raw(raw(MsgType::Transaction, "t5", input.encode_to_vec())).await.unwrap();
     let m = sim.next_unsolicited(Duration::from_secs(5)).await.unwrap();
     assert_eq!(m.r#type, MsgType::Completed as i32);
-    let r = fabric_shim::fabric_protos::protos::Response::decode(m.payload.as_slice()).unwrap();
+    let r = fabric_chaincode_shim::fabric_protos::protos::Response::decode(m.payload.as_slice()).unwrap();
     assert_eq!(r.status, 500);
     assert!(r.message.contains("invalid identity"), "{}", r.message);
     // The same transaction id twice while the first still runs.
@@ -185,7 +185,7 @@ async fn bad_input_gets_an_error_for_that_transaction_and_the_server_keeps_servi
 async fn an_oversized_message_closes_only_that_stream() {
     let server = start(ServerConfig::new(CCID)).await;
     let sim = PeerSimulator::connect(&server.address, sim_config()).await.unwrap();
-    let huge = raw(MsgType::Transaction, "big", vec![b'x'; fabric_shim::MAX_MESSAGE_SIZE + 1]);
+    let huge = raw(MsgType::Transaction, "big", vec![b'x'; fabric_chaincode_shim::MAX_MESSAGE_SIZE + 1]);
     let _ = sim.send_raw(huge).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !sim.is_closed() {

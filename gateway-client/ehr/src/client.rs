@@ -10,7 +10,9 @@
 //! arguments (the patient id, the grantee, the purpose) as transient data and
 //! answer sealed too, so that no block says who reached which patient.
 
-use fabric_gateway::{CallBuilder, ChaincodeEvent, Contract, EventStream, RetryPolicy, Start, retry_on_conflict};
+use fabric_gateway_client::{
+    CallBuilder, ChaincodeEvent, Contract, EventStream, RetryPolicy, Start, retry_on_conflict,
+};
 use futures::StreamExt;
 use rand_core::{OsRng, RngCore};
 use serde::de::DeserializeOwned;
@@ -461,7 +463,7 @@ impl EhrClient {
                                 .iter()
                                 .find_map(|n| key.open::<Notification>(&event.transaction_id, n).ok())
                                 .map(|n| Ok((event, n))),
-                            Err(e) => Some(Err(fabric_gateway::GatewayError::Decode {
+                            Err(e) => Some(Err(fabric_gateway_client::GatewayError::Decode {
                                 what: "an EHR event",
                                 message: e.to_string(),
                             })),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fabric_ca_client::{CaClient, EnrollOptions, Wallet};
-use fabric_gateway::{Checkpointer, FileCheckpointer, Start};
+use fabric_gateway_client::{Checkpointer, FileCheckpointer, Start};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;

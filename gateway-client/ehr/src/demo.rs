@@ -8,7 +8,7 @@ use ehr_api::views::PatientQuery;
 use ehr_api::views::{RecordInput, RecordQuery};
 use ehr_client::session;
 use ehr_client::{Config, EhrClient, EhrClientError, Result};
-use fabric_gateway::Start;
+use fabric_gateway_client::Start;
 use futures::StreamExt;
 
 use crate::cli;

@@ -2,7 +2,7 @@
 //! decoded into a kind ([`Refusal`]). Exit codes and hints are the `ehr`
 //! binary's business, not this library's.
 
-use fabric_gateway::GatewayError;
+use fabric_gateway_client::GatewayError;
 
 use crate::files::FilesError;
 

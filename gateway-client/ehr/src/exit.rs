@@ -6,7 +6,7 @@ use ehr_client::EhrClientError;
 use ehr_client::error::Refusal;
 use ehr_client::files::FilesError;
 use fabric_ca_client::CaError;
-use fabric_gateway::GatewayError;
+use fabric_gateway_client::GatewayError;
 
 /// Success.
 pub(crate) const OK: u8 = 0;

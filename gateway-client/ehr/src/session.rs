@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use ehr_api::model::Person;
 use fabric_ca_client::{IdentityMeta, Wallet};
-use fabric_gateway::Gateway;
+use fabric_gateway_client::Gateway;
 use fabric_identity::{ClientIdentity, Identity, Signer, read_msp_folder};
 
 use crate::client::EhrClient;

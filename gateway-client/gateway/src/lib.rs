@@ -5,11 +5,11 @@
 //! read conflicts.
 //!
 //! ```no_run
-//! # async fn demo() -> fabric_gateway::Result<()> {
-//! use fabric_gateway::{Gateway, Identity, Signer};
+//! # async fn demo() -> fabric_gateway_client::Result<()> {
+//! use fabric_gateway_client::{Gateway, Identity, Signer};
 //! let identity = Identity::from_file("HospitalAMSP", "msp/signcerts/cert.pem".as_ref())?;
 //! let signer = Signer::from_file("msp/keystore/key.pem".as_ref())?;
-//! let root = std::fs::read("tlsca.pem").map_err(|e| fabric_gateway::GatewayError::Usage(e.to_string()))?;
+//! let root = std::fs::read("tlsca.pem").map_err(|e| fabric_gateway_client::GatewayError::Usage(e.to_string()))?;
 //! let gateway = Gateway::builder("127.0.0.1:7051").tls_root(root).identity(identity).signer(signer).connect().await?;
 //! let contract = gateway.network("ehr").contract("ehr");
 //! let patient = contract.evaluate("ReadPatient", &["P-0001"]).await?;

@@ -1,4 +1,4 @@
-//! Our Rust Fabric Gateway client (`fabric-gateway`) against Fabric's official
+//! Our Rust Fabric Gateway client (`fabric-gateway-client`) against Fabric's official
 //! Node client (`@hyperledger/fabric-gateway` 1.12.1) on the running local
 //! network: throughput, latency and client CPU per transaction, side by side.
 //!
@@ -52,7 +52,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use ehr_tests::bench::{ms, parse_list, percentile};
-use fabric_gateway::{Contract, Gateway, GatewayError, Identity, Signer};
+use fabric_gateway_client::{Contract, Gateway, GatewayError, Identity, Signer};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
@@ -218,7 +218,7 @@ async fn submit(
     patient: &str,
     transient: &[(&str, &str)],
     salt: String,
-) -> fabric_gateway::Result<Phases> {
+) -> fabric_gateway_client::Result<Phases> {
     let t0 = Instant::now();
     // The patient id goes as transient data (the contract takes it only there),
     // with a one-time key for the sealed answer (never opened here).
@@ -731,7 +731,7 @@ async fn run() -> Result<()> {
     );
     let _ = writeln!(
         header,
-        "# rust = fabric-gateway (this workspace), tokio multi-thread, one HTTP/2 connection; node = \
+        "# rust = fabric-gateway-client (this workspace), tokio multi-thread, one HTTP/2 connection; node = \
          @hyperledger/fabric-gateway 1.12.1 on {}, one grpc-js connection, a fresh process per level",
         node_version()
     );

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use fabric_shim::{Contract, ContractError, Router, ServerConfig, Stub};
+use fabric_chaincode_shim::{Contract, ContractError, Router, ServerConfig, Stub};
 
 const COLLECTION: &str = "patientData";
 const AUDIT: &str = "auditData";
@@ -73,7 +73,7 @@ async fn main() -> std::process::ExitCode {
                 _ = async { if let Some(t) = term.as_mut() { t.recv().await; } else { std::future::pending::<()>().await } } => {},
             }
         };
-        fabric_shim::serve(listener, config, Arc::new(router), shutdown).await?;
+        fabric_chaincode_shim::serve(listener, config, Arc::new(router), shutdown).await?;
         Ok::<(), Box<dyn std::error::Error>>(())
     };
     match run.await {

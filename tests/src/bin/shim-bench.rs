@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use ehr_tests::bench::{ms, parse_list, percentile};
 use ehr_tests::{ChildServer, DEFAULT_CCID, RustServer};
-use fabric_shim::testing::{Invocation, PeerSimulator, SimulatorConfig, TestCa, TestIdentity};
+use fabric_chaincode_shim::testing::{Invocation, PeerSimulator, SimulatorConfig, TestCa, TestIdentity};
 
 const SERVE_FLAG: &str = "--serve-chaincode";
 

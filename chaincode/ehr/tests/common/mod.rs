@@ -3,8 +3,8 @@
 #![allow(dead_code, missing_docs, unreachable_pub, clippy::unwrap_used)]
 
 use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
-use fabric_shim::Router;
-use fabric_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
+use fabric_chaincode_shim::Router;
+use fabric_chaincode_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
 
 /// The roles registry `network.sh deploy` writes.
@@ -22,10 +22,10 @@ pub const CHANNEL_SECRET: [u8; 32] = [0x5e; 32];
 /// A mock ledger holding the roles registry and the channel secret, as after `network.sh deploy`.
 pub fn ledger() -> MockStub {
     let mock = MockStub::new("ehr");
-    let key = fabric_shim::create_composite_key("ehr.registry", &[]).unwrap();
+    let key = fabric_chaincode_shim::create_composite_key("ehr.registry", &[]).unwrap();
     let registry: Value = serde_json::from_str(ROLES_REGISTRY).unwrap();
     mock.ledger().seed_state(&key, registry.to_string().as_bytes());
-    let key = fabric_shim::create_composite_key("ehr.secret", &[]).unwrap();
+    let key = fabric_chaincode_shim::create_composite_key("ehr.secret", &[]).unwrap();
     mock.ledger().seed_private_data("auditData", &key, &CHANNEL_SECRET);
     mock
 }
@@ -157,7 +157,7 @@ impl Orgs {
 
 /// `{"id","msp"}` of an identity, as the contract names people.
 pub fn person(who: &TestIdentity) -> Value {
-    let id = fabric_shim::ClientIdentity::from_creator(&who.creator()).unwrap();
+    let id = fabric_chaincode_shim::ClientIdentity::from_creator(&who.creator()).unwrap();
     json!({"id": id.id(), "msp": id.msp_id()})
 }
 

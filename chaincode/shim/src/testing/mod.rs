@@ -14,8 +14,8 @@
 //! certificate and MSP id exactly as a peer would.
 //!
 //! ```
-//! use fabric_shim::testing::{Invocation, MockStub, TestCa};
-//! use fabric_shim::{Contract, ContractError, Router, Stub};
+//! use fabric_chaincode_shim::testing::{Invocation, MockStub, TestCa};
+//! use fabric_chaincode_shim::{Contract, ContractError, Router, Stub};
 //!
 //! async fn put(stub: Stub, (key, value): (String, String)) -> Result<(), ContractError> {
 //!     Ok(stub.put_state(&key, value.into_bytes()).await?)

@@ -5,9 +5,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fabric_shim::policy::{KeyEndorsementPolicy, MspRole};
-use fabric_shim::testing::{Invocation, MemoryLedger, MockStub, PeerSimulator, TestCa, TestIdentity, TxOutcome};
-use fabric_shim::{Contract, ContractError, Router, Stub};
+use fabric_chaincode_shim::policy::{KeyEndorsementPolicy, MspRole};
+use fabric_chaincode_shim::testing::{
+    Invocation, MemoryLedger, MockStub, PeerSimulator, TestCa, TestIdentity, TxOutcome,
+};
+use fabric_chaincode_shim::{Contract, ContractError, Router, Stub};
 use serde::Serialize;
 use serde_json::{Value, json};
 
