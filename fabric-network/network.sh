@@ -635,6 +635,29 @@ running_count() {
     echo "$n"
 }
 
+# network.json: what a client needs to reach each organisation (MSP id, gateway
+# peer, TLS roots, CA, users' MSP folders), so that the ehr tool reads the
+# network it talks to instead of knowing it in advance. Written once the
+# CAs are up; EHR_NETWORK_DIR (or running ehr inside this checkout) finds it.
+write_network_json() {
+    local args=() org
+    for org in "${ORGS[@]}"; do
+        args+=("$org" "$(org_msp "$org")" "$(port_of "$org" PEER_PORT)" "$(port_of "$org" CA_PORT)" "$(org_tls_ca "$org")")
+    done
+    python3 - "$STATE/network.json" "$CHANNEL" "$STATE/users" "${args[@]}" <<'PY'
+import json, sys
+out, channel, users, rest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+orgs = {}
+for i in range(0, len(rest), 5):
+    name, msp, peer, ca, tls = rest[i:i + 5]
+    orgs[name] = {"mspId": msp, "peer": f"127.0.0.1:{peer}", "tlsRoot": tls, "caUrl": f"https://127.0.0.1:{ca}",
+                  "caName": f"ca-{name}", "caTlsRoot": tls, "users": f"{users}/{name}"}
+with open(out, "w") as f:
+    json.dump({"channel": channel, "chaincode": "ehr", "organisations": orgs}, f, indent=2)
+    f.write("\n")
+PY
+}
+
 cmd_up() {
     BFT=0
     [[ "${1:-}" == "--bft" ]] && BFT=1
@@ -655,6 +678,7 @@ cmd_up() {
     make_config
     make_crypto
     start_cas
+    write_network_json
     start_orderers
     start_peers
     deploy_chaincode ehr

@@ -9,7 +9,7 @@ cd "$root"
 if ! fabric-network/network.sh status >/dev/null 2>&1; then
     fabric-network/network.sh up
 fi
-echo "[demo] building the ehr command line (cargo build --release -p ehr-client)"
-cargo build --release --locked --quiet -p ehr-client --bin ehr
+echo "[demo] building the ehr command line (cargo build --release -p ehr-cli)"
+cargo build --release --locked --quiet -p ehr-cli --bin ehr
 echo "[demo] target/release/ehr demo"
 exec target/release/ehr demo "$@"

@@ -99,7 +99,7 @@ fn details(name: &str) -> PatientDetails {
 /// The `ehr` binary, built from this workspace.
 fn ehr_binary() -> PathBuf {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "ehr-client", "--bin", "ehr"])
+        .args(["build", "--quiet", "-p", "ehr-cli", "--bin", "ehr"])
         .current_dir(repo_root())
         .status()
         .expect("cargo runs");
@@ -172,6 +172,7 @@ fn the_gateway_client_and_the_ehr_tool_work_on_the_real_network() {
     let cli = Cli { bin: ehr_binary(), home: tempfile::tempdir().unwrap() };
 
     demo(&cli);
+    the_network_is_read_from_its_own_description(&cli);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(library());
     cross_check_with_the_node_client(&cli);
@@ -425,6 +426,29 @@ fn cross_check_with_the_node_client(cli: &Cli) {
     let node: Value = serde_json::from_str(node["result"].as_str().unwrap()).unwrap();
     assert_eq!(node[0]["meta"], added["meta"], "the Node client sees the record our client wrote");
     assert_eq!(ours, node, "and both read it identically");
+}
+
+/// The tool finds the network from what the network wrote (`network.json`),
+/// not from a path compiled into it: run from a folder outside the checkout,
+/// it works when told the state folder and otherwise says how to find it.
+fn the_network_is_read_from_its_own_description(cli: &Cli) {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = |network_dir: Option<&Path>| {
+        let mut cmd = cli.command("doctor1@hospitala", &["--json", "whoami"]);
+        cmd.current_dir(elsewhere.path()).env_remove("EHR_NETWORK_DIR");
+        if let Some(dir) = network_dir {
+            cmd.env("EHR_NETWORK_DIR", dir);
+        }
+        cmd.output().unwrap()
+    };
+    let found = run(Some(&state()));
+    assert!(found.status.success(), "{}", String::from_utf8_lossy(&found.stderr));
+    let who: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!((who["mspId"].as_str(), who["peer"].as_str()), (Some("HospitalAMSP"), Some("127.0.0.1:7051")), "{who}");
+    let lost = run(None);
+    let stderr = String::from_utf8_lossy(&lost.stderr);
+    assert_eq!(lost.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no network settings were found") && stderr.contains("network.sh up"), "{stderr}");
 }
 
 async fn login(cli: &Cli) {

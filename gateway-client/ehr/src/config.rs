@@ -1,94 +1,80 @@
-//! Where the `ehr` tool finds the network, its identity and its files.
+//! Where the network, the identity and the files are: [`Settings`] as given
+//! (every field optional), [`NetworkProfile`] as the network describes
+//! itself, and [`Config`], everything resolved.
 //!
-//! One path: built-in defaults for the local network, then the config file
-//! (`$EHR_CONFIG`, else `~/.config/ehr/config.toml`), then environment
-//! variables, then command-line flags. Every value is optional everywhere, so
-//! the tool works right after `fabric-network/network.sh up` with none of them.
+//! The settings are declared once, here. The `ehr` tool layers them: flags,
+//! then `EHR_*` environment variables (both through clap, with the `clap`
+//! feature), then the config file ([`Settings::from_file`]), then what the
+//! network wrote about itself (`network.json` in its state folder), then
+//! built-in defaults. This library reads no environment variable and knows
+//! no path of its own: a binary built anywhere works against a network
+//! started anywhere.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{EhrClientError, Result};
 
-/// The local network's organisations: name, MSP id, and the prefix of its
-/// entries in `fabric-network/ports.env` (the one place the ports live).
-const LOCAL_ORGS: [(&str, &str, &str); 3] = [
-    ("hospitala", "HospitalAMSP", "HOSPITALA"),
-    ("hospitalb", "HospitalBMSP", "HOSPITALB"),
-    ("regulator", "RegulatorMSP", "REGULATOR"),
-];
+/// The file a network writes into its state folder to describe itself.
+pub const NETWORK_FILE: &str = "network.json";
 
-/// Settings as read from a file or the environment; every field optional.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+/// Where a checkout keeps its local network's state folder, relative to the
+/// checkout's root; searched for from the working directory upwards.
+const LOCAL_STATE: &str = "fabric-network/state";
+
+/// The identity used when none is named.
+const DEFAULT_IDENTITY: &str = "doctor1@hospitala";
+
+/// Settings as given on the command line, in the environment or in a config
+/// file (TOML, the same names); every field optional.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Identity label in the wallet, `user@org` (e.g. `doctor1@hospitala`).
+    /// Identity to act as, user@org (default doctor1@hospitala)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_IDENTITY"))]
     pub identity: Option<String>,
-    /// Gateway peer, `host:port`.
+    /// Gateway peer, host:port (default: the organisation's peer in network.json)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_PEER"))]
     pub peer: Option<String>,
-    /// PEM file of the CA that signed the peer's TLS certificate.
+    /// PEM of the CA that signed the peer's TLS certificate (default: from network.json)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_TLS_ROOT"))]
     pub tls_root: Option<PathBuf>,
-    /// Name to check the peer's TLS certificate against.
+    /// Name to check the peer's TLS certificate against, when it is not the peer's host
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_SERVER_NAME"))]
     pub server_name: Option<String>,
-    /// Wallet folder.
+    /// MSP id of the identity's organisation (default: from network.json)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_MSP_ID"))]
+    pub msp_id: Option<String>,
+    /// Wallet folder (default ~/.ehr/wallet)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_WALLET"))]
     pub wallet: Option<PathBuf>,
-    /// Channel.
+    /// Channel (default: from network.json, else ehr)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_CHANNEL"))]
     pub channel: Option<String>,
-    /// Chaincode name.
+    /// Chaincode (default: from network.json, else ehr)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_CHAINCODE"))]
     pub chaincode: Option<String>,
-    /// Where uploaded files go: a folder, `file://`, or `s3://bucket/prefix`.
+    /// File store: a folder, file:// or s3://bucket/prefix (default ~/.ehr/files)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_STORE"))]
     pub store: Option<String>,
-    /// fabric-ca URL for `login`.
+    /// fabric-ca URL for login (default: from network.json)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_CA_URL"))]
     pub ca_url: Option<String>,
-    /// fabric-ca CA name.
+    /// fabric-ca CA name (default: from network.json)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_CA_NAME"))]
     pub ca_name: Option<String>,
-    /// PEM file of the CA that signed the fabric-ca server's TLS certificate.
+    /// PEM of the CA that signed fabric-ca's TLS certificate (default: from network.json)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_CA_TLS_ROOT"))]
     pub ca_tls_root: Option<PathBuf>,
-    /// The local network's state folder (`fabric-network/state`).
+    /// The network's state folder holding network.json (default: fabric-network/state in the checkout around the working directory)
+    #[cfg_attr(feature = "clap", arg(long, global = true, env = "EHR_NETWORK_DIR"))]
     pub network_dir: Option<PathBuf>,
 }
 
 impl Settings {
-    /// Fields of `over` win over ours.
-    fn merge(self, over: Settings) -> Settings {
-        Settings {
-            identity: over.identity.or(self.identity),
-            peer: over.peer.or(self.peer),
-            tls_root: over.tls_root.or(self.tls_root),
-            server_name: over.server_name.or(self.server_name),
-            wallet: over.wallet.or(self.wallet),
-            channel: over.channel.or(self.channel),
-            chaincode: over.chaincode.or(self.chaincode),
-            store: over.store.or(self.store),
-            ca_url: over.ca_url.or(self.ca_url),
-            ca_name: over.ca_name.or(self.ca_name),
-            ca_tls_root: over.ca_tls_root.or(self.ca_tls_root),
-            network_dir: over.network_dir.or(self.network_dir),
-        }
-    }
-
-    /// Reads `EHR_*` variables through `lookup` (the process environment in
-    /// the tool, a map in tests).
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Settings {
-        let get = |k: &str| lookup(k).filter(|v| !v.is_empty());
-        Settings {
-            identity: get("EHR_IDENTITY"),
-            peer: get("EHR_PEER"),
-            tls_root: get("EHR_TLS_ROOT").map(PathBuf::from),
-            server_name: get("EHR_SERVER_NAME"),
-            wallet: get("EHR_WALLET").map(PathBuf::from),
-            channel: get("EHR_CHANNEL"),
-            chaincode: get("EHR_CHAINCODE"),
-            store: get("EHR_STORE"),
-            ca_url: get("EHR_CA_URL"),
-            ca_name: get("EHR_CA_NAME"),
-            ca_tls_root: get("EHR_CA_TLS_ROOT").map(PathBuf::from),
-            network_dir: get("EHR_NETWORK_DIR").map(PathBuf::from),
-        }
-    }
-
     /// Reads a TOML config file; a missing file is no settings.
     pub fn from_file(path: &Path) -> Result<Settings> {
         match std::fs::read_to_string(path) {
@@ -96,6 +82,87 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(EhrClientError::Config(format!("cannot read {}: {e}", path.display()))),
         }
+    }
+
+    /// Our fields where set, `fallback`'s elsewhere. Field by field through
+    /// serde, so that a new setting needs no change here.
+    pub fn or(self, fallback: Settings) -> Result<Settings> {
+        let encode = |s: Settings| serde_json::to_value(s).map_err(|e| EhrClientError::Config(e.to_string()));
+        let (mut ours, theirs) = (encode(self)?, encode(fallback)?);
+        if let (Some(ours), serde_json::Value::Object(theirs)) = (ours.as_object_mut(), theirs) {
+            for (key, value) in theirs {
+                if ours.get(&key).is_none_or(serde_json::Value::is_null) {
+                    ours.insert(key, value);
+                }
+            }
+        }
+        serde_json::from_value(ours).map_err(|e| EhrClientError::Config(e.to_string()))
+    }
+}
+
+/// The config file's path: `EHR_CONFIG` when given, else
+/// `$XDG_CONFIG_HOME/ehr/config.toml`, else `~/.config/ehr/config.toml`.
+/// `lookup` reads the environment (a map in tests).
+pub fn config_path(lookup: &impl Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(p) = lookup("EHR_CONFIG").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let home = lookup("HOME").unwrap_or_else(|| ".".into());
+    let base = lookup("XDG_CONFIG_HOME").filter(|v| !v.is_empty()).unwrap_or_else(|| format!("{home}/.config"));
+    PathBuf::from(base).join("ehr/config.toml")
+}
+
+/// A network as it describes itself in `network.json`: what a client needs
+/// to reach each organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkProfile {
+    /// The channel the EHR chaincode runs on.
+    pub channel: String,
+    /// The EHR chaincode's name.
+    pub chaincode: String,
+    /// Organisations by short name (the `org` of `user@org`).
+    pub organisations: BTreeMap<String, Organisation>,
+}
+
+/// One organisation of a [`NetworkProfile`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Organisation {
+    /// Its MSP id, e.g. `HospitalAMSP`.
+    pub msp_id: String,
+    /// Its gateway peer, `host:port`.
+    pub peer: String,
+    /// The CA that signed its peer's TLS certificate.
+    pub tls_root: PathBuf,
+    /// Its fabric-ca server.
+    pub ca_url: String,
+    /// Its fabric-ca CA name.
+    pub ca_name: String,
+    /// The CA that signed its fabric-ca server's TLS certificate.
+    pub ca_tls_root: PathBuf,
+    /// Its users' MSP folders, `<users>/<user>/msp`, when the network enrolled them.
+    pub users: Option<PathBuf>,
+}
+
+impl NetworkProfile {
+    /// Reads `network.json` from the state folder `dir`.
+    pub fn read(dir: &Path) -> Result<NetworkProfile> {
+        let path = dir.join(NETWORK_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            EhrClientError::Config(format!(
+                "cannot read the network's settings {}: {e}; is the network up, and is this its state folder?",
+                path.display()
+            ))
+        })?;
+        serde_json::from_str(&text).map_err(|e| EhrClientError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// The state folder of the local network of the checkout around `cwd`:
+    /// the first `fabric-network/state` holding a `network.json`, from `cwd`
+    /// upwards.
+    pub fn find_local(cwd: &Path) -> Option<PathBuf> {
+        cwd.ancestors().map(|dir| dir.join(LOCAL_STATE)).find(|state| state.join(NETWORK_FILE).is_file())
     }
 }
 
@@ -128,37 +195,10 @@ pub struct Config {
     pub ca_name: String,
     /// fabric-ca TLS root.
     pub ca_tls_root: PathBuf,
-    /// The local network's state folder.
-    pub network_dir: PathBuf,
     /// Where `notifications` keeps its checkpoints by default.
     pub checkpoints: PathBuf,
-}
-
-/// The config file's path: `$EHR_CONFIG`, else `~/.config/ehr/config.toml`.
-pub fn config_path(lookup: &impl Fn(&str) -> Option<String>) -> PathBuf {
-    if let Some(p) = lookup("EHR_CONFIG").filter(|v| !v.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let home = lookup("HOME").unwrap_or_else(|| ".".into());
-    let base = lookup("XDG_CONFIG_HOME").filter(|v| !v.is_empty()).unwrap_or_else(|| format!("{home}/.config"));
-    PathBuf::from(base).join("ehr/config.toml")
-}
-
-/// The local network's state folder when nothing says otherwise: the
-/// repository this tool was built from.
-fn default_network_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fabric-network/state")
-}
-
-/// `KEY=VALUE` lines of `fabric-network/ports.env`.
-fn local_ports(network_dir: &Path) -> BTreeMap<String, String> {
-    let path = network_dir.join("../ports.env");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
+    /// The network's description, when one was found.
+    pub network: Option<NetworkProfile>,
 }
 
 /// Splits `user@org`.
@@ -171,61 +211,100 @@ pub fn split_label(label: &str) -> Result<(&str, &str)> {
 }
 
 impl Config {
-    /// Layers defaults, the file, the environment and `flags` (highest);
+    /// Fills in `settings` from the network's description (`network_dir`,
+    /// else the local network of the checkout around `cwd`) and defaults;
     /// `home` roots the default wallet, file store and checkpoints (`~/.ehr`).
-    pub fn resolve(file: Settings, env: Settings, flags: Settings, home: &Path) -> Result<Config> {
+    pub fn resolve(settings: Settings, home: &Path, cwd: &Path) -> Result<Config> {
         let ehr_home = home.join(".ehr");
-        let s = file.merge(env).merge(flags);
-        let network_dir = s.network_dir.clone().unwrap_or_else(default_network_dir);
-        let identity = s.identity.clone().unwrap_or_else(|| "doctor1@hospitala".into());
-        let (_, org) = split_label(&identity)?;
-        let org = org.to_owned();
-        let local = LOCAL_ORGS.iter().find(|(name, _, _)| *name == org);
-        let ports = local_ports(&network_dir);
-        let port = |suffix: &str| local.and_then(|(_, _, p)| ports.get(&format!("{p}_{suffix}")).cloned());
-        let dom = format!("{org}.ehr");
-        let org_tls = network_dir.join(format!("crypto/peerOrganizations/{dom}/tlsca/tlsca.{dom}-cert.pem"));
-        let need = |what: &str, flag: &str| {
-            EhrClientError::Config(format!(
-                "no {what} for organisation {org:?}: it is not one of the local network's (hospitala, hospitalb, \
-                 regulator); set {flag} in the config file or environment"
-            ))
+        let s = settings;
+        let network = match s.network_dir.clone().or_else(|| NetworkProfile::find_local(cwd)) {
+            Some(dir) => Some(NetworkProfile::read(&dir)?),
+            None => None,
         };
-        let msp_id = match local {
-            Some((_, msp, _)) => (*msp).to_owned(),
-            None => String::new(),
+        let identity = s.identity.clone().unwrap_or_else(|| DEFAULT_IDENTITY.into());
+        let org = split_label(&identity)?.1.to_owned();
+        let local = network.as_ref().and_then(|n| n.organisations.get(&org));
+        let need = |what: &str, flag: &str| missing(what, flag, &org, network.as_ref(), cwd);
+        let pick = |given: Option<String>, known: Option<&String>, what: &str, flag: &str| {
+            given.or_else(|| known.cloned()).ok_or_else(|| need(what, flag))
+        };
+        let pick_path = |given: Option<PathBuf>, known: Option<&PathBuf>, what: &str, flag: &str| {
+            given.or_else(|| known.cloned()).ok_or_else(|| need(what, flag))
         };
         Ok(Config {
-            peer: match s.peer {
-                Some(p) => p,
-                None => format!("127.0.0.1:{}", port("PEER_PORT").ok_or_else(|| need("peer", "EHR_PEER"))?),
-            },
-            tls_root: s.tls_root.unwrap_or_else(|| org_tls.clone()),
+            msp_id: pick(s.msp_id, local.map(|o| &o.msp_id), "MSP id", "--msp-id / EHR_MSP_ID")?,
+            peer: pick(s.peer, local.map(|o| &o.peer), "peer", "--peer / EHR_PEER")?,
+            tls_root: pick_path(s.tls_root, local.map(|o| &o.tls_root), "peer TLS root", "--tls-root / EHR_TLS_ROOT")?,
+            ca_url: s.ca_url.or_else(|| local.map(|o| o.ca_url.clone())).unwrap_or_default(),
+            ca_name: s.ca_name.or_else(|| local.map(|o| o.ca_name.clone())).unwrap_or_else(|| format!("ca-{org}")),
+            ca_tls_root: s.ca_tls_root.or_else(|| local.map(|o| o.ca_tls_root.clone())).unwrap_or_default(),
             server_name: s.server_name,
             wallet: s.wallet.unwrap_or_else(|| ehr_home.join("wallet")),
-            channel: s.channel.unwrap_or_else(|| "ehr".into()),
-            chaincode: s.chaincode.unwrap_or_else(|| "ehr".into()),
+            channel: s.channel.or_else(|| network.as_ref().map(|n| n.channel.clone())).unwrap_or_else(|| "ehr".into()),
+            chaincode: s
+                .chaincode
+                .or_else(|| network.as_ref().map(|n| n.chaincode.clone()))
+                .unwrap_or_else(|| "ehr".into()),
             store: s.store.unwrap_or_else(|| ehr_home.join("files").display().to_string()),
             checkpoints: ehr_home.join("checkpoints"),
-            ca_url: match s.ca_url {
-                Some(u) => u,
-                None => format!("https://127.0.0.1:{}", port("CA_PORT").ok_or_else(|| need("CA", "EHR_CA_URL"))?),
-            },
-            ca_name: s.ca_name.unwrap_or_else(|| format!("ca-{org}")),
-            ca_tls_root: s.ca_tls_root.unwrap_or(org_tls),
             identity,
-            msp_id,
             org,
-            network_dir,
+            network,
         })
     }
 
-    /// The local network's MSP folder for this identity, when it has one
-    /// (`state/users/<org>/<user>/msp`, written by `network.sh up`).
+    /// The network's MSP folder for this identity, when the network enrolled
+    /// it (`<users>/<user>/msp`).
     pub fn local_msp_dir(&self) -> Option<PathBuf> {
         let (user, org) = split_label(&self.identity).ok()?;
-        let dir = self.network_dir.join("users").join(org).join(user).join("msp");
+        let users = self.network.as_ref()?.organisations.get(org)?.users.as_ref()?;
+        let dir = users.join(user).join("msp");
         dir.is_dir().then_some(dir)
+    }
+
+    /// Every identity the network enrolled, `user@org`, sorted.
+    pub fn local_identities(&self) -> Vec<String> {
+        let Some(network) = &self.network else { return Vec::new() };
+        let mut labels: Vec<String> = network
+            .organisations
+            .iter()
+            .filter_map(|(org, o)| Some((org, std::fs::read_dir(o.users.as_ref()?).ok()?)))
+            .flat_map(|(org, users)| {
+                users
+                    .filter_map(|u| u.ok())
+                    .filter(|u| u.path().join("msp").is_dir())
+                    .map(move |u| format!("{}@{org}", u.file_name().to_string_lossy()))
+            })
+            .collect();
+        labels.sort();
+        labels
+    }
+
+    /// Fails unless login settings are complete: the CA's URL and TLS root.
+    pub fn require_ca(&self) -> Result<()> {
+        if self.ca_url.is_empty() || self.ca_tls_root.as_os_str().is_empty() {
+            let missing = if self.ca_url.is_empty() { "URL" } else { "TLS root" };
+            return Err(EhrClientError::Config(format!(
+                "no CA {missing} for organisation {:?}; set --ca-url / EHR_CA_URL and --ca-tls-root / EHR_CA_TLS_ROOT",
+                self.org
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The error for a setting nobody gave and the network does not know.
+fn missing(what: &str, flag: &str, org: &str, network: Option<&NetworkProfile>, cwd: &Path) -> EhrClientError {
+    match network {
+        Some(n) => EhrClientError::Config(format!(
+            "no {what} for organisation {org:?}: it is not in the network's settings (it has {}); set {flag}",
+            n.organisations.keys().cloned().collect::<Vec<_>>().join(", ")
+        )),
+        None => EhrClientError::NoNetwork(format!(
+            "no {what} for organisation {org:?}: no network settings were found (no --network-dir / \
+             EHR_NETWORK_DIR, and no {LOCAL_STATE}/{NETWORK_FILE} in {} or a folder above it); set {flag}",
+            cwd.display()
+        )),
     }
 }
 
@@ -233,23 +312,43 @@ impl Config {
 mod tests {
     use super::*;
 
+    fn profile(dir: &Path) -> PathBuf {
+        let state = dir.join(LOCAL_STATE);
+        std::fs::create_dir_all(state.join("users/hospitalb/lab1/msp")).unwrap();
+        let org = |msp: &str, port: u16, name: &str| Organisation {
+            msp_id: msp.into(),
+            peer: format!("127.0.0.1:{port}"),
+            tls_root: state.join(format!("tls-{name}.pem")),
+            ca_url: format!("https://127.0.0.1:{}", port + 3),
+            ca_name: format!("ca-{name}"),
+            ca_tls_root: state.join(format!("tls-{name}.pem")),
+            users: Some(state.join("users").join(name)),
+        };
+        let network = NetworkProfile {
+            channel: "netchan".into(),
+            chaincode: "ehr".into(),
+            organisations: BTreeMap::from([
+                ("hospitala".into(), org("HospitalAMSP", 7051, "hospitala")),
+                ("hospitalb".into(), org("HospitalBMSP", 8051, "hospitalb")),
+            ]),
+        };
+        std::fs::write(state.join(NETWORK_FILE), serde_json::to_vec(&network).unwrap()).unwrap();
+        state
+    }
+
     #[test]
-    fn later_layers_win_and_defaults_fill_the_rest() {
+    fn earlier_layers_win_and_the_network_fills_the_rest() {
         let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state");
-        std::fs::create_dir_all(&state).unwrap();
-        std::fs::write(dir.path().join("ports.env"), "# c\nHOSPITALB_PEER_PORT=8051\nHOSPITALB_CA_PORT=8054\n")
-            .unwrap();
+        let state = profile(dir.path());
         let file =
             Settings { channel: Some("filechan".into()), chaincode: Some("filecc".into()), ..Default::default() };
-        let env = Settings::from_env(|k| match k {
-            "EHR_IDENTITY" => Some("lab1@hospitalb".into()),
-            "EHR_CHANNEL" => Some("envchan".into()),
-            "EHR_NETWORK_DIR" => Some(state.display().to_string()),
-            _ => None,
-        });
+        let env =
+            Settings { identity: Some("lab1@hospitalb".into()), channel: Some("envchan".into()), ..Default::default() };
         let flags = Settings { chaincode: Some("flagcc".into()), ..Default::default() };
-        let c = Config::resolve(file, env, flags, Path::new("/home/u")).unwrap();
+        let settings = flags.or(env).unwrap().or(file).unwrap();
+        // Found from a folder deep inside the checkout, as when run from a sub-folder.
+        let cwd = dir.path().join("gateway-client/ehr");
+        let c = Config::resolve(settings, Path::new("/home/u"), &cwd).unwrap();
         assert_eq!(c.wallet, Path::new("/home/u/.ehr/wallet"));
         assert_eq!((c.channel.as_str(), c.chaincode.as_str()), ("envchan", "flagcc"));
         assert_eq!(
@@ -258,19 +357,40 @@ mod tests {
         );
         assert_eq!(c.ca_url, "https://127.0.0.1:8054");
         assert_eq!(c.ca_name, "ca-hospitalb");
-        assert!(c.tls_root.ends_with("tlsca/tlsca.hospitalb.ehr-cert.pem"));
+        assert_eq!(c.tls_root, state.join("tls-hospitalb.pem"));
+        assert_eq!(c.local_msp_dir(), Some(state.join("users/hospitalb/lab1/msp")));
+        assert_eq!(c.local_identities(), ["lab1@hospitalb"]);
+        // The channel comes from the network when nobody names one.
+        let c = Config::resolve(Settings::default(), Path::new("/h"), dir.path()).unwrap();
+        assert_eq!((c.channel.as_str(), c.identity.as_str()), ("netchan", DEFAULT_IDENTITY));
     }
 
     #[test]
-    fn a_foreign_org_needs_its_peer_named() {
-        let env = Settings { identity: Some("x@elsewhere".into()), ..Default::default() };
-        let err =
-            Config::resolve(Settings::default(), env, Settings::default(), Path::new("/h")).unwrap_err().to_string();
-        assert!(err.contains("EHR_PEER"), "{err}");
+    fn an_org_the_network_does_not_know_needs_its_peer_named_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = profile(dir.path());
+        let foreign = Settings { identity: Some("x@elsewhere".into()), network_dir: Some(state), ..Default::default() };
+        let err = Config::resolve(foreign.clone(), Path::new("/h"), Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("EHR_MSP_ID") && err.contains("it has hospitala, hospitalb"), "{err}");
+        let named = Settings {
+            msp_id: Some("ElsewhereMSP".into()),
+            peer: Some("peer.elsewhere:7051".into()),
+            tls_root: Some("/etc/elsewhere/tls.pem".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(named.or(foreign).unwrap(), Path::new("/h"), Path::new("/")).unwrap();
+        assert_eq!((c.msp_id.as_str(), c.peer.as_str()), ("ElsewhereMSP", "peer.elsewhere:7051"));
+        assert!(c.require_ca().unwrap_err().to_string().contains("EHR_CA_URL"));
+
+        let empty = tempfile::tempdir().unwrap();
+        let err = Config::resolve(Settings::default(), Path::new("/h"), empty.path()).unwrap_err().to_string();
+        assert!(err.contains("no network settings were found") && err.contains("EHR_NETWORK_DIR"), "{err}");
         let bad = Settings { identity: Some("nobody".into()), ..Default::default() };
-        let err =
-            Config::resolve(Settings::default(), bad, Settings::default(), Path::new("/h")).unwrap_err().to_string();
+        let err = Config::resolve(bad, Path::new("/h"), empty.path()).unwrap_err().to_string();
         assert!(err.contains("user@org"), "{err}");
+        let gone = Settings { network_dir: Some(empty.path().into()), ..Default::default() };
+        let err = Config::resolve(gone, Path::new("/h"), Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("network.json") && err.contains("is the network up"), "{err}");
     }
 
     #[test]

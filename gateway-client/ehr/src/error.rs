@@ -24,6 +24,18 @@ pub enum EhrClientError {
     /// Settings are missing or wrong.
     #[error("configuration: {0}")]
     Config(String),
+    /// Nothing says where the network is: no settings name it and no
+    /// network description (`network.json`) was found.
+    #[error("configuration: {0}")]
+    NoNetwork(String),
+    /// The identity is neither in the wallet nor among the network's users.
+    #[error("no identity {identity:?} in the wallet {} nor among the network's users", wallet.display())]
+    NotSignedIn {
+        /// The label asked for, `user@org`.
+        identity: String,
+        /// The wallet searched.
+        wallet: std::path::PathBuf,
+    },
     /// The user's input is unusable.
     #[error("{0}")]
     Usage(String),

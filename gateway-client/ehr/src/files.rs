@@ -42,7 +42,6 @@ use bytes::Bytes;
 use chacha20::XChaCha20;
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use futures::TryStreamExt;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
@@ -198,73 +197,79 @@ pub struct StoredFile {
     pub location: String,
 }
 
-/// Reports the progress of a transfer: nothing, a terminal progress bar, and/or a callback.
+/// Reports the progress of a transfer to the caller, who draws it as it likes
+/// (a terminal bar in the `ehr` tool, log lines, a web page): this library
+/// draws nothing.
 ///
-/// Uploads and downloads report after every chunk, so a user waiting on a 2 GiB scan sees that
-/// it moves. The bar is drawn on stderr only when stderr is a terminal, so scripts and logs stay
-/// clean.
+/// Uploads and downloads report after every chunk, so a user waiting on a
+/// 2 GiB scan can be shown that it moves. The callbacks run on the
+/// transferring task between chunks, so they must return quickly.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// let seen = Arc::new(AtomicU64::new(0));
+/// let progress = ehr_client::files::Progress::hidden()
+///     .on_total(|total| println!("{total} bytes to go"))
+///     .observe({ let seen = seen.clone(); move |done| seen.store(done, Ordering::Relaxed) });
+/// # let _ = progress;
+/// ```
 #[derive(Clone, Default)]
 pub struct Progress {
-    bar: Option<ProgressBar>,
+    total: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     observer: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    finished: Option<Arc<dyn Fn(bool) + Send + Sync>>,
 }
 
 impl fmt::Debug for Progress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Progress")
-            .field("bar", &self.bar.is_some())
+            .field("total", &self.total.is_some())
             .field("observer", &self.observer.is_some())
+            .field("finished", &self.finished.is_some())
             .finish()
     }
 }
 
 impl Progress {
-    /// Reports nothing; for scripts, tests and library callers with their own reporting.
+    /// Reports nothing; for scripts, tests and callers that do not show progress.
     pub fn hidden() -> Self {
         Self::default()
     }
 
-    /// A byte-count progress bar labelled `label`, drawn on stderr when it is a terminal.
-    ///
-    /// `total_bytes` is the expected size when known; transfers correct it once they know the
-    /// real size.
-    pub fn bar(total_bytes: u64, label: impl Into<String>) -> Self {
-        let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .map(|style| style.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-        let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr())
-            .with_style(style)
-            .with_message(label.into());
-        Self { bar: Some(bar), observer: None }
+    /// Calls `total` once the transfer knows its size in bytes.
+    pub fn on_total(mut self, total: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        self.total = Some(Arc::new(total));
+        self
     }
 
-    /// Also calls `observer` after each chunk with the number of bytes transferred so far.
-    ///
-    /// For callers that report progress their own way (log lines, a GUI). The observer runs
-    /// on the transferring task between chunks, so it must return quickly.
+    /// Calls `observer` after each chunk with the number of bytes transferred so far.
     pub fn observe(mut self, observer: impl Fn(u64) + Send + Sync + 'static) -> Self {
         self.observer = Some(Arc::new(observer));
         self
     }
 
+    /// Calls `finished` when the transfer ends, with whether it succeeded.
+    pub fn on_finish(mut self, finished: impl Fn(bool) + Send + Sync + 'static) -> Self {
+        self.finished = Some(Arc::new(finished));
+        self
+    }
+
     fn start(&self, total: u64) {
-        if let Some(bar) = &self.bar {
-            bar.set_length(total);
+        if let Some(report) = &self.total {
+            report(total);
         }
     }
 
-    fn advance(&self, chunk: u64, done: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(chunk);
-        }
+    fn advance(&self, done: u64) {
         if let Some(observer) = &self.observer {
             observer(done);
         }
     }
 
     fn finish(&self, ok: bool) {
-        if let Some(bar) = &self.bar {
-            if ok { bar.finish() } else { bar.abandon() }
+        if let Some(report) = &self.finished {
+            report(ok);
         }
     }
 }
@@ -620,7 +625,7 @@ impl FileStore {
                 return Err(FilesError::Changed { path: path.to_path_buf() });
             }
             parts.put(Bytes::from(chunk));
-            progress.advance(len, done);
+            progress.advance(done);
         }
         Ok((hex::encode(state.1.finalize()), done))
     }
@@ -734,7 +739,7 @@ impl FileStore {
                     remaining = remaining.saturating_sub(len);
                     done += len;
                     sink = write_hashed(sink, plain(vec![Bytes::from(chunk)])?).await?.map_err(&dest_error)?;
-                    progress.advance(len, done);
+                    progress.advance(done);
                 }
             }
             GetResultPayload::Stream(mut stream) => {
@@ -754,7 +759,7 @@ impl FileStore {
                         sink = write_hashed(sink, plain(std::mem::take(&mut pending))?).await?.map_err(&dest_error)?;
                         pending_len = 0;
                         done += len;
-                        progress.advance(len, done);
+                        progress.advance(done);
                     }
                     if end {
                         break;

@@ -1,6 +1,10 @@
 //! The EHR chaincode from Rust: a typed client ([`client`]), off-chain file
-//! storage ([`files`]), the settings of the `ehr` tool ([`config`]) and its
-//! identities ([`session`]).
+//! storage ([`files`]), the settings that say where the network and the
+//! identity are ([`config`]) and signing in with them ([`session`]).
+//!
+//! A library: it draws nothing, reads no flags and exits nowhere. The `ehr`
+//! command line (crate `ehr-cli`) parses flags, prints, and maps errors to
+//! exit codes and hints.
 
 pub mod client;
 pub mod config;

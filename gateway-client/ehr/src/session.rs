@@ -1,5 +1,5 @@
 //! Turning settings into a connected, signed-in client: find the identity
-//! (wallet first, then the local network's user folders), refuse an expired
+//! (wallet first, then the users the network enrolled), refuse an expired
 //! certificate or a foreign key, connect to the gateway peer.
 
 use std::path::PathBuf;
@@ -44,12 +44,7 @@ pub fn sign_in(config: &Config) -> Result<SignedIn> {
         let (identity, signer) = read_msp_folder(&config.msp_id, &msp)?;
         SignedIn { identity, signer, source: Source::LocalNetwork(msp) }
     } else {
-        return Err(EhrClientError::Config(format!(
-            "no identity {:?} in the wallet {} nor in the local network; run `ehr login --identity {}`",
-            config.identity,
-            config.wallet.display(),
-            config.identity
-        )));
+        return Err(EhrClientError::NotSignedIn { identity: config.identity.clone(), wallet: config.wallet.clone() });
     };
     signed_in.identity.certificate().check_not_expired(&config.identity, SystemTime::now())?;
     Ok(signed_in)
@@ -59,8 +54,7 @@ pub fn sign_in(config: &Config) -> Result<SignedIn> {
 pub async fn connect(config: &Config, signed_in: &SignedIn) -> Result<Gateway> {
     let root = std::fs::read(&config.tls_root).map_err(|e| {
         EhrClientError::Config(format!(
-            "cannot read the peer's TLS root {}: {e}; start the local network (fabric-network/network.sh up) or set \
-             --tls-root / EHR_TLS_ROOT",
+            "cannot read the peer's TLS root {}: {e}; is the network up? otherwise set --tls-root / EHR_TLS_ROOT",
             config.tls_root.display()
         ))
     })?;

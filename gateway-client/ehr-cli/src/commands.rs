@@ -16,30 +16,21 @@ use ehr_api::model::{
 use ehr_api::views::PatientQuery;
 use ehr_api::views::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::{Settings, config_path};
-use ehr_client::files::{FileStore, Progress, StoredFile};
+use ehr_client::files::{FileStore, StoredFile};
 use ehr_client::session::{self, SignedIn, Source};
 use ehr_client::{Config, EhrClient, EhrClientError, Result, Slip, copy_hash};
 
 use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
-use crate::output::{Output, display_name};
+use crate::output::{Output, display_name, progress_bar};
 
-/// Resolves the settings from defaults, the config file, the environment and the flags.
+/// Resolves the settings: flags and environment (clap), then the config
+/// file, then the network's description and defaults (the library).
 pub(crate) fn resolve_config(global: &cli::Global) -> Result<Config> {
     let lookup = |k: &str| std::env::var(k).ok();
-    let file = Settings::from_file(&config_path(&lookup))?;
-    let env = Settings::from_env(lookup);
-    let flags = Settings {
-        identity: global.identity.clone(),
-        peer: global.peer.clone(),
-        tls_root: global.tls_root.clone(),
-        wallet: global.wallet.clone(),
-        channel: global.channel.clone(),
-        chaincode: global.chaincode.clone(),
-        store: global.store.clone(),
-        ..Settings::default()
-    };
+    let settings = global.settings.clone().or(Settings::from_file(&config_path(&lookup))?)?;
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-    Config::resolve(file, env, flags, &home)
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    Config::resolve(settings, &home, &cwd)
 }
 
 pub(crate) async fn run(cli: Cli) -> Result<()> {
@@ -114,6 +105,7 @@ pub(crate) fn parse_time(raw: &str) -> Result<i64> {
 
 async fn login(config: &Config, args: cli::Login, out: Output) -> Result<()> {
     let (user, _) = ehr_client::config::split_label(&config.identity)?;
+    config.require_ca()?;
     let ca = CaClient::from_tls_root_file(&config.ca_url, &config.ca_name, &config.ca_tls_root)?;
     let wallet = Wallet::new(&config.wallet);
     let enrollment_id = args.enrollment_id.clone().unwrap_or_else(|| user.to_owned());
@@ -205,21 +197,7 @@ fn identities(config: &Config, out: Output) -> Result<()> {
     for label in Wallet::new(&config.wallet).list()? {
         rows.push(json!({ "identity": label, "source": "wallet" }));
     }
-    let users = config.network_dir.join("users");
-    let mut local: Vec<String> = std::fs::read_dir(&users)
-        .into_iter()
-        .flatten()
-        .filter_map(|org| org.ok())
-        .flat_map(|org| {
-            let name = org.file_name().to_string_lossy().into_owned();
-            std::fs::read_dir(org.path())
-                .into_iter()
-                .flatten()
-                .filter_map(|u| u.ok())
-                .map(move |u| format!("{}@{name}", u.file_name().to_string_lossy()))
-        })
-        .collect();
-    local.sort();
+    let local = config.local_identities();
     for label in local {
         rows.push(json!({ "identity": label, "source": "local network" }));
     }
@@ -359,7 +337,7 @@ pub(crate) async fn store_files(
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let StoredFile { sha256, size, media_type, location } =
-            store.upload(path, media_type, Progress::bar(size, label)).await?;
+            store.upload(path, media_type, progress_bar(size, label)).await?;
         tracing::info!(%sha256, size, %location, "stored");
         out.push(Attachment { sha256, size, media_type, location });
     }
@@ -472,7 +450,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
             for a in &view.attachments {
                 let ext = a.media_type.rsplit('/').next().filter(|e| e.len() <= 8).unwrap_or("bin");
                 let dest = dir.join(format!("{}.{ext}", a.sha256));
-                store.download(&a.location, &a.sha256, &dest, Progress::bar(a.size, a.sha256[..12].to_owned())).await?;
+                store.download(&a.location, &a.sha256, &dest, progress_bar(a.size, a.sha256[..12].to_owned())).await?;
                 out.say(&format!("{} verified ({} bytes, sha256 {})", dest.display(), a.size, a.sha256));
                 files.push(json!({ "path": dest, "sha256": a.sha256, "size": a.size }));
             }

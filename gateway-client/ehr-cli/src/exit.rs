@@ -48,28 +48,39 @@ pub(crate) fn code(err: &EhrClientError) -> u8 {
         EhrClientError::Ca(fabric_ca_client::CaError::Config(_)) => USAGE,
         EhrClientError::Ca(_) => FORBIDDEN,
         EhrClientError::Files(FilesError::HashMismatch { .. } | FilesError::NotEncrypted { .. }) => INTEGRITY,
-        EhrClientError::Config(_) | EhrClientError::Usage(_) => USAGE,
+        EhrClientError::Config(_)
+        | EhrClientError::NoNetwork(_)
+        | EhrClientError::NotSignedIn { .. }
+        | EhrClientError::Usage(_) => USAGE,
         EhrClientError::Integrity(_) => INTEGRITY,
         _ => FAILURE,
     }
 }
 
 /// A hint on what to do next, when the failure suggests one.
-pub(crate) fn hint(err: &EhrClientError) -> Option<&'static str> {
+pub(crate) fn hint(err: &EhrClientError) -> Option<String> {
+    let fixed = |hint: &str| Some(hint.to_owned());
     match err {
+        EhrClientError::NoNetwork(_) => fixed(
+            "start the local network with fabric-network/network.sh up (run ehr inside that checkout, or set \
+             EHR_NETWORK_DIR to its fabric-network/state), or name your network's peer and TLS root",
+        ),
+        EhrClientError::NotSignedIn { identity, .. } => {
+            Some(format!("run `ehr login --identity {identity}` to enrol it, or pick one listed by `ehr identities`"))
+        }
         EhrClientError::Gateway(GatewayError::Connect { .. }) => {
-            Some("is the network up? start it with fabric-network/network.sh up, or set --peer / EHR_PEER")
+            fixed("is the network up? start it with fabric-network/network.sh up, or set --peer / EHR_PEER")
         }
         EhrClientError::Gateway(GatewayError::Rpc { code: tonic::Code::Unavailable, .. }) => {
-            Some("the peer went away; check it with fabric-network/network.sh status and try again")
+            fixed("the peer went away; check it with fabric-network/network.sh status and try again")
         }
-        EhrClientError::Gateway(GatewayError::IdentityRefused { .. }) => Some(
+        EhrClientError::Gateway(GatewayError::IdentityRefused { .. }) => fixed(
             "run `ehr login` again for a fresh certificate, or ask your organisation's admin whether it was revoked",
         ),
         EhrClientError::Gateway(GatewayError::Identity(_))
         | EhrClientError::Identity(_)
         | EhrClientError::Ca(CaError::Identity(_) | CaError::KeyMismatch { .. }) => {
-            Some("run `ehr login` again to get a fresh certificate and key")
+            fixed("run `ehr login` again to get a fresh certificate and key")
         }
         _ => None,
     }
@@ -87,9 +98,19 @@ mod tests {
             expired_on: "2020-03-04 00:00:00 UTC".into(),
         });
         assert_eq!(code(&expired), FORBIDDEN);
-        assert_eq!(hint(&expired), Some("run `ehr login` again to get a fresh certificate and key"));
+        assert_eq!(hint(&expired).as_deref(), Some("run `ehr login` again to get a fresh certificate and key"));
         let from_wallet = EhrClientError::Ca(CaError::KeyMismatch { label: "d".into() });
         assert_eq!(code(&from_wallet), FORBIDDEN);
         assert!(hint(&from_wallet).is_some_and(|h| h.contains("ehr login")));
+    }
+
+    #[test]
+    fn no_network_and_no_identity_are_usage_errors_with_the_way_out() {
+        let nowhere = EhrClientError::NoNetwork("no peer for organisation \"hospitala\"".into());
+        assert_eq!(code(&nowhere), USAGE);
+        assert!(hint(&nowhere).is_some_and(|h| h.contains("network.sh up") && h.contains("EHR_NETWORK_DIR")));
+        let stranger = EhrClientError::NotSignedIn { identity: "nurse7@hospitala".into(), wallet: "/w".into() };
+        assert_eq!(code(&stranger), USAGE);
+        assert!(hint(&stranger).is_some_and(|h| h.contains("ehr login --identity nurse7@hospitala")));
     }
 }

@@ -21,7 +21,8 @@ const LOGIN_PATIENT: &str = "P-0001";
 
 /// A client acting as `label`, with the user's other settings.
 async fn as_user(global: &cli::Global, label: &str) -> Result<(Config, EhrClient)> {
-    let global = cli::Global { identity: Some(label.to_owned()), ..global.clone() };
+    let mut global = global.clone();
+    global.settings.identity = Some(label.to_owned());
     let config = resolve_config(&global)?;
     let client = session::ehr_client(&config).await?;
     Ok((config, client))

@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ehr_api::model::RecordKind;
+use ehr_client::Settings;
 
 const AFTER_HELP: &str = "\
 Settings: flags win over EHR_* environment variables, which win over the config file
-($EHR_CONFIG or ~/.config/ehr/config.toml, TOML keys: identity, peer, tls_root, server_name,
-wallet, channel, chaincode, store, ca_url, ca_name, ca_tls_root, network_dir). With none set,
-the tool talks to the local network started by fabric-network/network.sh up.
+($EHR_CONFIG or ~/.config/ehr/config.toml; TOML keys are the flags' names with _ for -, e.g.
+tls_root = \"/etc/ehr/tlsca.pem\"), which wins over what the network wrote about itself
+(network.json in its state folder: --network-dir, or fabric-network/state of the checkout
+around the working directory). Right after fabric-network/network.sh up, none is needed.
 
 Exit codes: 0 ok, 1 failure, 2 bad usage or settings, 3 refused input (400), 4 not allowed
 or unusable identity (403), 5 not found (404), 6 conflict (409), 7 network unreachable or
@@ -41,30 +43,26 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+impl Cli {
+    /// Parses the process's arguments and `EHR_*` variables. An empty
+    /// variable counts as unset (`EHR_PEER= ehr ...` falls back to the
+    /// config file and the network), as shells and CI files often leave them.
+    pub(crate) fn parse_env() -> Cli {
+        let command = Cli::command().mut_args(|arg| {
+            let empty = arg.get_env().and_then(std::env::var_os).is_some_and(|value| value.is_empty());
+            if empty { arg.env(None) } else { arg }
+        });
+        let mut matches = command.get_matches();
+        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|err| err.exit())
+    }
+}
+
 /// Flags every command takes.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Global {
-    /// Identity to act as, user@org [env: EHR_IDENTITY; default doctor1@hospitala]
-    #[arg(long, global = true)]
-    pub(crate) identity: Option<String>,
-    /// Gateway peer host:port [env: EHR_PEER]
-    #[arg(long, global = true)]
-    pub(crate) peer: Option<String>,
-    /// PEM of the CA that signed the peer's TLS certificate [env: EHR_TLS_ROOT]
-    #[arg(long, global = true)]
-    pub(crate) tls_root: Option<PathBuf>,
-    /// Wallet folder [env: EHR_WALLET; default ~/.ehr/wallet]
-    #[arg(long, global = true)]
-    pub(crate) wallet: Option<PathBuf>,
-    /// Channel [env: EHR_CHANNEL; default ehr]
-    #[arg(long, global = true)]
-    pub(crate) channel: Option<String>,
-    /// Chaincode [env: EHR_CHAINCODE; default ehr]
-    #[arg(long, global = true)]
-    pub(crate) chaincode: Option<String>,
-    /// File store: folder, file:// or s3://bucket/prefix [env: EHR_STORE; default ~/.ehr/files]
-    #[arg(long, global = true)]
-    pub(crate) store: Option<String>,
+    /// Where the network, the identity and the files are (declared once, in the library).
+    #[command(flatten)]
+    pub(crate) settings: Settings,
     /// Print JSON for scripts instead of text
     #[arg(long, global = true)]
     pub(crate) json: bool,

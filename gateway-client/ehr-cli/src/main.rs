@@ -9,11 +9,9 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_env();
     let filter = if cli.global.verbose { "info,ehr=debug,fabric_gateway_client=debug" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EHR_LOG").unwrap_or_else(|_| filter.into()))

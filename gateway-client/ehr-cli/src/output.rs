@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use base64::Engine;
 use ehr_api::model::Person;
+use ehr_client::files::Progress;
 use ehr_client::{EhrClientError, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// `doctor1 (HospitalAMSP)` out of a `cid` identity id (base64 of
 /// `x509::subject::issuer`), for people; scripts get the id itself with `--json`.
@@ -120,6 +122,24 @@ fn scalar(v: &Value) -> String {
         Value::Array(_) | Value::Object(_) => "(none)".into(),
         other => other.to_string(),
     }
+}
+
+/// A byte-count progress bar labelled `label` for a file transfer, drawn on
+/// stderr only when stderr is a terminal, so that scripts and logs stay clean.
+/// `total_bytes` is the expected size; the transfer corrects it once it
+/// knows the real one.
+pub(crate) fn progress_bar(total_bytes: u64, label: impl Into<String>) -> Progress {
+    let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr())
+        .with_style(style)
+        .with_message(label.into());
+    let (sized, moved, done) = (bar.clone(), bar.clone(), bar);
+    Progress::hidden()
+        .on_total(move |total| sized.set_length(total))
+        .observe(move |position| moved.set_position(position))
+        .on_finish(move |ok| if ok { done.finish() } else { done.abandon() })
 }
 
 #[cfg(test)]
