@@ -7,7 +7,7 @@
 # used by the conformance suite; Fabric's Node gateway client and Fabric's binaries
 # for the end-to-end test on a real local network; the docker-compose check; the
 # schema cross-check of our .proto files against Fabric's official Python bindings;
-# cargo fmt, clippy and the whole workspace's tests (the network test among them).
+# cargo fmt, clippy, cargo doc and the whole workspace's tests (the network test among them).
 # Any step that cannot run fails the whole script: nothing is skipped silently.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -52,6 +52,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc --workspace --no-deps (warnings are errors: broken links, bad HTML in doc comments)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 step "cargo test --workspace"
 cargo test --workspace --locked

@@ -82,7 +82,7 @@ impl ServerConfig {
     }
 
     /// Reads the listen address and configuration from the `CHAINCODE_*`
-    /// settings (see [`env`]) through `lookup`, loading the TLS files they name.
+    /// settings (see [`env`](mod@env)) through `lookup`, loading the TLS files they name.
     ///
     /// TLS is on when both key and certificate files are given; giving only one
     /// of them is an error, as is a client CA without them.

@@ -511,7 +511,7 @@ pub(crate) struct Notifications {
     /// Start at this block when there is no checkpoint (default: from now on)
     #[arg(long)]
     pub(crate) from_block: Option<u64>,
-    /// Checkpoint file [default: ~/.ehr/checkpoints/<identity>.json]
+    /// Checkpoint file [default: ~/.ehr/checkpoints/IDENTITY.json, IDENTITY being --identity]
     #[arg(long)]
     pub(crate) checkpoint: Option<PathBuf>,
     /// Without --follow: stop after this many seconds without a notification

@@ -4,8 +4,9 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ehr_api::events::Notification;
 use fabric_ca_client::{CaClient, EnrollOptions, Wallet};
-use fabric_gateway_client::{Checkpointer, FileCheckpointer, Start};
+use fabric_gateway_client::{ChaincodeEvent, Checkpointer, FileCheckpointer, Start};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
@@ -18,7 +19,7 @@ use ehr_api::views::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::{Settings, config_path};
 use ehr_client::files::{FileStore, StoredFile};
 use ehr_client::session::{self, SignedIn, Source};
-use ehr_client::{Config, EhrClient, EhrClientError, Result, Slip, copy_hash};
+use ehr_client::{Config, EhrClient, EhrClientError, RecordWritten, Result, Slip, copy_hash};
 
 use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
 use crate::output::{Output, display_name, progress_bar};
@@ -370,17 +371,22 @@ async fn open_window(client: &EhrClient, id: &PatientId, purpose: &str) -> Resul
     Ok(access)
 }
 
+/// Writes the patient's copy where `--copy-out` says; returns the record's hash.
+fn keep_copy(written: &RecordWritten, body: &cli::Body) -> Result<String> {
+    if let Some(path) = &body.copy_out {
+        write_copy(path, &written.slip())?;
+    }
+    written.hash()
+}
+
 async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output) -> Result<()> {
     match cmd {
         RecordCmd::Add { patient, kind, body: b } => {
             let id = patient_id(&patient)?;
             let body = body(kind, &b)?;
-            let attachments = store_files(config, client, &id, &b.attach, None).await?;
-            let written = client.add_record(&id, &RecordInput { body, attachments }).await?;
-            if let Some(path) = &b.copy_out {
-                write_copy(path, &written.slip())?;
-            }
-            let hash = written.hash()?;
+            let input = RecordInput { body, attachments: store_files(config, client, &id, &b.attach, None).await? };
+            let written = client.add_record(&id, &input).await?;
+            let hash = keep_copy(&written, &b)?;
             out.show(
                 &format!("added {} to {id} (hash {hash})", written.meta.id),
                 &json!({ "meta": written.meta, "hash": hash }),
@@ -394,12 +400,9 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
         RecordCmd::Update { patient, record, kind, body: b } => {
             let id = patient_id(&patient)?;
             let body = body(kind, &b)?;
-            let attachments = store_files(config, client, &id, &b.attach, None).await?;
-            let written = client.update_record(&id, &record, &RecordInput { body, attachments }).await?;
-            if let Some(path) = &b.copy_out {
-                write_copy(path, &written.slip())?;
-            }
-            let hash = written.hash()?;
+            let input = RecordInput { body, attachments: store_files(config, client, &id, &b.attach, None).await? };
+            let written = client.update_record(&id, &record, &input).await?;
+            let hash = keep_copy(&written, &b)?;
             out.show(
                 &format!("{record} is now version {} (hash {hash})", written.meta.version),
                 &json!({ "meta": written.meta, "hash": hash }),
@@ -439,27 +442,39 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
         RecordCmd::Download { patient, record, out: dir, purpose } => {
             let id = patient_id(&patient)?;
             open_window(client, &id, &purpose).await?;
-            let view = client.read_record(&id, &record).await?;
-            if view.attachments.is_empty() {
-                return Err(EhrClientError::Usage(format!("record {record} has no files")));
-            }
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| EhrClientError::Usage(format!("cannot create {}: {e}", dir.display())))?;
-            let store = open_store(config)?.encrypted_with(client.file_key(&id).await?);
-            let mut files = Vec::new();
-            for a in &view.attachments {
-                let ext = a.media_type.rsplit('/').next().filter(|e| e.len() <= 8).unwrap_or("bin");
-                let dest = dir.join(format!("{}.{ext}", a.sha256));
-                store.download(&a.location, &a.sha256, &dest, progress_bar(a.size, a.sha256[..12].to_owned())).await?;
-                out.say(&format!("{} verified ({} bytes, sha256 {})", dest.display(), a.size, a.sha256));
-                files.push(json!({ "path": dest, "sha256": a.sha256, "size": a.size }));
-            }
-            if out.is_json() {
-                out.show("", &files)?;
-            }
-            Ok(())
+            download(config, client, &id, &record, &dir, out).await
         }
     }
+}
+
+/// Fetches every file of a record into `dir`, each checked against its hash.
+async fn download(
+    config: &Config,
+    client: &EhrClient,
+    id: &PatientId,
+    record: &str,
+    dir: &Path,
+    out: Output,
+) -> Result<()> {
+    let view = client.read_record(id, record).await?;
+    if view.attachments.is_empty() {
+        return Err(EhrClientError::Usage(format!("record {record} has no files")));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| EhrClientError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    let store = open_store(config)?.encrypted_with(client.file_key(id).await?);
+    let mut files = Vec::new();
+    for a in &view.attachments {
+        let ext = a.media_type.rsplit('/').next().filter(|e| e.len() <= 8).unwrap_or("bin");
+        let dest = dir.join(format!("{}.{ext}", a.sha256));
+        let label = a.sha256.get(..12).unwrap_or(&a.sha256).to_owned();
+        store.download(&a.location, &a.sha256, &dest, progress_bar(a.size, label)).await?;
+        out.say(&format!("{} verified ({} bytes, sha256 {})", dest.display(), a.size, a.sha256));
+        files.push(json!({ "path": dest, "sha256": a.sha256, "size": a.size }));
+    }
+    if out.is_json() {
+        out.show("", &files)?;
+    }
+    Ok(())
 }
 
 async fn upload(config: &Config, client: &EhrClient, args: cli::Upload, out: Output) -> Result<()> {
@@ -574,6 +589,27 @@ async fn prescription(client: &EhrClient, cmd: PrescriptionCmd, out: Output) -> 
     }
 }
 
+/// One notice on its own line, flushed at once so that a pipe sees it.
+fn print_notice(out: Output, event: &ChaincodeEvent, note: &Notification) -> Result<()> {
+    if out.is_json() {
+        let line =
+            json!({ "blockNumber": event.block_number, "transactionId": event.transaction_id, "notification": note });
+        println!("{line}");
+    } else {
+        let when = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        println!(
+            "block {} {}: {} {} {}{}",
+            event.block_number,
+            when,
+            display_name(&note.actor),
+            note.action,
+            note.patient_id,
+            note.record_id.as_deref().map(|r| format!(" record {r}")).unwrap_or_default()
+        );
+    }
+    std::io::stdout().flush().map_err(|e| EhrClientError::Usage(format!("cannot write to standard output: {e}")))
+}
+
 async fn notifications(config: &Config, client: &EhrClient, args: cli::Notifications, out: Output) -> Result<()> {
     let me = session::client_identity(client.contract().network().gateway().identity())?;
     let own = me.attribute("patient_id").map(str::to_owned);
@@ -617,24 +653,7 @@ async fn notifications(config: &Config, client: &EhrClient, args: cli::Notificat
                 Some(Ok((event, note))) => {
                     pause = Duration::from_millis(500);
                     if only.as_deref().is_none_or(|p| p == note.patient_id.as_str()) {
-                        if out.is_json() {
-                            let line = json!({ "blockNumber": event.block_number, "transactionId": event.transaction_id, "notification": note });
-                            println!("{line}");
-                        } else {
-                            let when = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-                            println!(
-                                "block {} {}: {} {} {}{}",
-                                event.block_number,
-                                when,
-                                display_name(&note.actor),
-                                note.action,
-                                note.patient_id,
-                                note.record_id.as_deref().map(|r| format!(" record {r}")).unwrap_or_default()
-                            );
-                        }
-                        std::io::stdout()
-                            .flush()
-                            .map_err(|e| EhrClientError::Usage(format!("cannot write to standard output: {e}")))?;
+                        print_notice(out, &event, &note)?;
                     }
                     checkpoint.checkpoint_event(&event)?;
                 }

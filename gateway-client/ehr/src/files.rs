@@ -695,93 +695,32 @@ impl FileStore {
             move || TempFile::create_next_to(&dest)
         })
         .await??;
-        let dest_error = {
-            let dest = dest.to_path_buf();
-            move |err: io::Error| match err.kind() {
-                io::ErrorKind::StorageFull => FilesError::DestinationFull { path: dest.clone() },
-                io::ErrorKind::PermissionDenied => FilesError::PermissionDenied { what: dest.display().to_string() },
-                _ => FilesError::Io { action: format!("writing {}", dest.display()), source: err },
-            }
-        };
-        let read_error = |err: io::Error| FilesError::Io { action: format!("reading {location}"), source: err };
-
-        let mut sink = (file, Sha256::new());
-        let mut done: u64 = 0;
-        let mut decryptor = self.encryption.as_ref().map(Decryptor::new);
-        let mut plain = |pieces: Vec<Bytes>| match decryptor.as_mut() {
-            Some(d) => d.feed(pieces, &location),
-            None => Ok(pieces),
+        let mut writer = Download {
+            sink: Some((file, Sha256::new())),
+            done: 0,
+            decryptor: self.encryption.as_ref().map(Decryptor::new),
+            location: location.clone(),
+            dest: dest.to_path_buf(),
+            progress,
         };
         match got.payload {
-            GetResultPayload::File(source, _) => {
-                // Local stores hand over the open file: copy it in big chunks, off the runtime.
-                let range = got.range;
-                let mut remaining = range.end.saturating_sub(range.start);
-                let mut source = blocking(move || {
-                    let mut source = source;
-                    source.seek(SeekFrom::Start(range.start)).map(|_| source)
-                })
-                .await?
-                .map_err(read_error)?;
-                while remaining > 0 {
-                    let want = usize::try_from(remaining.min(CHUNK_SIZE as u64)).unwrap_or(CHUNK_SIZE);
-                    let (next, chunk) = blocking(move || {
-                        let mut source = source;
-                        read_chunk(&mut source, want).map(|chunk| (source, chunk))
-                    })
-                    .await?
-                    .map_err(read_error)?;
-                    source = next;
-                    if chunk.is_empty() {
-                        break;
-                    }
-                    let len = chunk.len() as u64;
-                    remaining = remaining.saturating_sub(len);
-                    done += len;
-                    sink = write_hashed(sink, plain(vec![Bytes::from(chunk)])?).await?.map_err(&dest_error)?;
-                    progress.advance(done);
-                }
-            }
-            GetResultPayload::Stream(mut stream) => {
-                // Network stores send small pieces: gather up to a chunk, then write it at once.
-                let mut pending = Vec::new();
-                let mut pending_len = 0usize;
-                loop {
-                    let piece =
-                        stream.try_next().await.map_err(|err| classify_store_error(err, &location, "reading"))?;
-                    let end = piece.is_none();
-                    if let Some(piece) = piece {
-                        pending_len += piece.len();
-                        pending.push(piece);
-                    }
-                    if pending_len >= CHUNK_SIZE || (end && pending_len > 0) {
-                        let len = pending_len as u64;
-                        sink = write_hashed(sink, plain(std::mem::take(&mut pending))?).await?.map_err(&dest_error)?;
-                        pending_len = 0;
-                        done += len;
-                        progress.advance(done);
-                    }
-                    if end {
-                        break;
-                    }
-                }
-            }
+            GetResultPayload::File(source, _) => writer.copy_file(source, got.range).await?,
+            GetResultPayload::Stream(stream) => writer.copy_stream(stream).await?,
         }
-
-        let size = match &decryptor {
+        let size = match &writer.decryptor {
             Some(d) => {
                 d.finish(&location)?;
-                done.saturating_sub(ENCRYPTED_HEADER as u64)
+                writer.done.saturating_sub(ENCRYPTED_HEADER as u64)
             }
-            None => done,
+            None => writer.done,
         };
-        let (file, hasher) = sink;
-        blocking(move || file.sync_all()).await?.map_err(&dest_error)?;
+        let (file, hasher) = writer.sink.take().ok_or_else(|| writer.dest_error(io::ErrorKind::Other.into()))?;
+        blocking(move || file.sync_all()).await?.map_err(|e| writer.dest_error(e))?;
         let actual = hex::encode(hasher.finalize());
         if actual != expected {
             return Err(FilesError::HashMismatch { actual, expected });
         }
-        temp.persist(dest).await.map_err(&dest_error)?;
+        temp.persist(dest).await.map_err(|e| writer.dest_error(e))?;
         Ok(StoredFile { sha256: actual, size, media_type: guess_media_type(dest).to_owned(), location })
     }
 
@@ -927,6 +866,96 @@ fn read_chunk(file: &mut std::fs::File, limit: usize) -> io::Result<Vec<u8>> {
 }
 
 /// Writes `pieces` to the file and the hasher, off the async runtime.
+/// A download being written: the destination's temporary file and its hash,
+/// the decryptor when the store is encrypted, and the progress so far.
+struct Download<'a> {
+    /// `None` only while a write is in flight on the blocking pool.
+    sink: Option<(std::fs::File, Sha256)>,
+    done: u64,
+    decryptor: Option<Decryptor<'a>>,
+    location: String,
+    dest: PathBuf,
+    progress: &'a Progress,
+}
+
+impl Download<'_> {
+    /// Decrypts (when encrypted), writes and hashes `pieces`, then reports progress.
+    async fn write(&mut self, pieces: Vec<Bytes>) -> Result<(), FilesError> {
+        let len: u64 = pieces.iter().map(|p| p.len() as u64).sum();
+        let plain = match self.decryptor.as_mut() {
+            Some(d) => d.feed(pieces, &self.location)?,
+            None => pieces,
+        };
+        let sink = self.sink.take().ok_or_else(|| self.dest_error(io::ErrorKind::Other.into()))?;
+        self.sink = Some(write_hashed(sink, plain).await?.map_err(|e| self.dest_error(e))?);
+        self.done += len;
+        self.progress.advance(self.done);
+        Ok(())
+    }
+
+    /// Local stores hand over the open file: copy it in big chunks, off the runtime.
+    async fn copy_file(&mut self, source: std::fs::File, range: std::ops::Range<u64>) -> Result<(), FilesError> {
+        let location = self.location.clone();
+        let read_error = move |err: io::Error| FilesError::Io { action: format!("reading {location}"), source: err };
+        let mut remaining = range.end.saturating_sub(range.start);
+        let mut source = blocking(move || {
+            let mut source = source;
+            source.seek(SeekFrom::Start(range.start)).map(|_| source)
+        })
+        .await?
+        .map_err(&read_error)?;
+        while remaining > 0 {
+            let want = usize::try_from(remaining.min(CHUNK_SIZE as u64)).unwrap_or(CHUNK_SIZE);
+            let (next, chunk) = blocking(move || {
+                let mut source = source;
+                read_chunk(&mut source, want).map(|chunk| (source, chunk))
+            })
+            .await?
+            .map_err(&read_error)?;
+            source = next;
+            if chunk.is_empty() {
+                break;
+            }
+            remaining = remaining.saturating_sub(chunk.len() as u64);
+            self.write(vec![Bytes::from(chunk)]).await?;
+        }
+        Ok(())
+    }
+
+    /// Network stores send small pieces: gather up to a chunk, then write it at once.
+    async fn copy_stream(
+        &mut self,
+        mut stream: futures::stream::BoxStream<'static, object_store::Result<Bytes>>,
+    ) -> Result<(), FilesError> {
+        let mut pending = Vec::new();
+        let mut pending_len = 0usize;
+        loop {
+            let piece = stream.try_next().await.map_err(|err| classify_store_error(err, &self.location, "reading"))?;
+            let end = piece.is_none();
+            if let Some(piece) = piece {
+                pending_len += piece.len();
+                pending.push(piece);
+            }
+            if pending_len >= CHUNK_SIZE || (end && pending_len > 0) {
+                self.write(std::mem::take(&mut pending)).await?;
+                pending_len = 0;
+            }
+            if end {
+                return Ok(());
+            }
+        }
+    }
+
+    fn dest_error(&self, err: io::Error) -> FilesError {
+        let dest = &self.dest;
+        match err.kind() {
+            io::ErrorKind::StorageFull => FilesError::DestinationFull { path: dest.clone() },
+            io::ErrorKind::PermissionDenied => FilesError::PermissionDenied { what: dest.display().to_string() },
+            _ => FilesError::Io { action: format!("writing {}", dest.display()), source: err },
+        }
+    }
+}
+
 async fn write_hashed(
     (file, hasher): (std::fs::File, Sha256),
     pieces: Vec<Bytes>,

@@ -709,6 +709,36 @@ async fn run() -> Result<()> {
     };
     let node = if o.sides.contains(&Side::Node) { Some(NodeSide::new(&target.repo)?) } else { None };
 
+    print!("{}", header(&o, &target));
+
+    let mut rows = Vec::new();
+    for &concurrency in &o.levels {
+        let mut row = Row { concurrency, rust: None, node: None };
+        if let Some(side) = &rust {
+            let level = side.level(&run_id, concurrency, o.count, o.warmup).await.map_err(|e| format!("{e:#}"));
+            progress(Side::Rust, concurrency, &level);
+            row.rust = Some(level);
+        }
+        if let Some(side) = &node {
+            let level =
+                side.level(&target, &run_id, concurrency, o.count, o.warmup).await.map_err(|e| format!("{e:#}"));
+            progress(Side::Node, concurrency, &level);
+            row.node = Some(level);
+        }
+        rows.push(row);
+    }
+    println!();
+    print!("{}", table(&rows, o.count, ticks_per_second));
+
+    let failures = failures(&rows);
+    if !failures.is_empty() {
+        bail!("some levels failed:\n  {}", failures.join("\n  "));
+    }
+    Ok(())
+}
+
+/// What was measured, how, and on what machine: printed before the figures.
+fn header(o: &Options, target: &Target) -> String {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let profile = if cfg!(debug_assertions) { "DEBUG build: numbers are not meaningful" } else { "release build" };
     let mut header = String::new();
@@ -740,29 +770,13 @@ async fn run() -> Result<()> {
         "# client CPU = user + system of all the client's threads over the measured tx / N (rust: \
          /proc/self/task/*/schedstat, ns; node: process.cpuUsage(), µs)"
     );
-    print!("{header}");
+    header
+}
 
-    let mut rows = Vec::new();
-    for &concurrency in &o.levels {
-        let mut row = Row { concurrency, rust: None, node: None };
-        if let Some(side) = &rust {
-            let level = side.level(&run_id, concurrency, o.count, o.warmup).await.map_err(|e| format!("{e:#}"));
-            progress(Side::Rust, concurrency, &level);
-            row.rust = Some(level);
-        }
-        if let Some(side) = &node {
-            let level =
-                side.level(&target, &run_id, concurrency, o.count, o.warmup).await.map_err(|e| format!("{e:#}"));
-            progress(Side::Node, concurrency, &level);
-            row.node = Some(level);
-        }
-        rows.push(row);
-    }
-    println!();
-    print!("{}", table(&rows, o.count, ticks_per_second));
-
+/// The levels that failed; first errors of levels that ran are printed.
+fn failures(rows: &[Row]) -> Vec<String> {
     let mut failures = Vec::new();
-    for r in &rows {
+    for r in rows {
         for (side, level) in [(Side::Rust, &r.rust), (Side::Node, &r.node)] {
             match level {
                 Some(Err(e)) => failures.push(format!("{} c={}: {e}", side.name(), r.concurrency)),
@@ -775,10 +789,7 @@ async fn run() -> Result<()> {
             }
         }
     }
-    if !failures.is_empty() {
-        bail!("some levels failed:\n  {}", failures.join("\n  "));
-    }
-    Ok(())
+    failures
 }
 
 fn node_version() -> String {

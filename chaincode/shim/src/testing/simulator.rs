@@ -113,21 +113,7 @@ impl PeerSimulator {
     /// Like [`PeerSimulator::connect`], sharing an existing ledger (e.g. to
     /// compare two servers on the same data, or reconnect).
     pub async fn connect_with_ledger(address: &str, config: SimulatorConfig, ledger: MemoryLedger) -> Result<Self> {
-        let scheme = if config.tls.is_some() { "https" } else { "http" };
-        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{address}"))
-            .map_err(|e| Error::Server(format!("bad address {address}: {e}")))?
-            .connect_timeout(Duration::from_secs(5));
-        if let Some(tls) = &config.tls {
-            let mut t = ClientTlsConfig::new()
-                .ca_certificate(Certificate::from_pem(&tls.server_ca_pem))
-                .domain_name(tls.domain.clone());
-            if let Some(client) = &tls.client {
-                t = t.identity(Identity::from_pem(&client.cert_pem, &client.key_pem));
-            }
-            endpoint = endpoint.tls_config(t)?;
-        }
-        let channel = endpoint.connect().await?;
-        let mut client = ChaincodeClient::new(channel)
+        let mut client = ChaincodeClient::new(dial(address, &config).await?)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_MESSAGE_SIZE);
         let (outbound, rx) = mpsc::channel(1024);
@@ -171,25 +157,7 @@ impl PeerSimulator {
 
         let routes: Routes = Arc::new(Mutex::new(HashMap::new()));
         let (unsolicited_tx, unsolicited_rx) = mpsc::unbounded_channel();
-        let reader_routes = routes.clone();
-        let reader = tokio::spawn(async move {
-            while let Ok(Some(msg)) = inbound.message().await {
-                let key = (msg.channel_id.clone(), msg.txid.clone());
-                let route = reader_routes.lock().ok().and_then(|r| r.get(&key).cloned());
-                match route {
-                    Some(r) if msg.r#type != MsgType::Keepalive as i32 => {
-                        let _ = r.send(msg);
-                    }
-                    _ => {
-                        let _ = unsolicited_tx.send(msg);
-                    }
-                }
-            }
-            // Dropping the routes wakes transactions waiting on a closed stream.
-            if let Ok(mut r) = reader_routes.lock() {
-                r.clear();
-            }
-        });
+        let reader = tokio::spawn(route_messages(inbound, routes.clone(), unsolicited_tx));
         Ok(Self {
             config,
             ccid: id.name,
@@ -351,12 +319,11 @@ impl PeerSimulator {
             }
             MsgType::GetStateMetadata => {
                 let r = GetStateMetadata::decode(payload).map_err(bad)?;
-                let entries = sim
-                    .get_state_metadata(&r.collection, &r.key)?
-                    .into_iter()
-                    .map(|(metakey, value)| StateMetadata { metakey, value })
-                    .collect();
-                StateMetadataResult { entries }.encode_to_vec()
+                let entries = sim.get_state_metadata(&r.collection, &r.key)?.into_iter();
+                StateMetadataResult {
+                    entries: entries.map(|(metakey, value)| StateMetadata { metakey, value }).collect(),
+                }
+                .encode_to_vec()
             }
             MsgType::PutStateMetadata => {
                 let r = PutStateMetadata::decode(payload).map_err(bad)?;
@@ -368,43 +335,14 @@ impl PeerSimulator {
                 if !ready.use_write_batch {
                     return Err(Error::InvalidArgument("WRITE_BATCH_STATE was not offered in READY".into()));
                 }
-                let r = WriteBatchState::decode(payload).map_err(bad)?;
-                for rec in r.rec {
-                    match WriteType::try_from(rec.r#type) {
-                        Ok(WriteType::PutState) => sim.put_state(&rec.collection, &rec.key, rec.value)?,
-                        Ok(WriteType::DelState) => sim.del_state(&rec.collection, &rec.key)?,
-                        Ok(WriteType::PurgePrivateData) => sim.purge_private_data(&rec.collection, &rec.key)?,
-                        Ok(WriteType::PutStateMetadata) => {
-                            let md = rec.metadata.unwrap_or_default();
-                            sim.put_state_metadata(&rec.collection, &rec.key, &md.metakey, md.value)?
-                        }
-                        _ => return Err(Error::InvalidArgument(format!("unknown write record type {}", rec.r#type))),
-                    }
-                }
+                write_batch(sim, WriteBatchState::decode(payload).map_err(bad)?)?;
                 Vec::new()
             }
-            MsgType::GetStateByRange => {
-                let r = GetStateByRange::decode(payload).map_err(bad)?;
-                let page = page_request(&r.metadata)?;
-                query_response(sim.get_state_by_range(&r.collection, &r.start_key, &r.end_key, page)?)
-            }
-            MsgType::GetQueryResult => {
-                let r = GetQueryResult::decode(payload).map_err(bad)?;
-                query_response(sim.get_query_result(&r.collection, &r.query)?)
-            }
-            MsgType::GetHistoryForKey => {
-                let r = GetHistoryForKey::decode(payload).map_err(bad)?;
-                query_response(sim.get_history_for_key(&r.key)?)
-            }
-            MsgType::QueryStateNext => {
-                let r = QueryStateNext::decode(payload).map_err(bad)?;
-                query_response(sim.query_next(&r.id)?)
-            }
-            MsgType::QueryStateClose => {
-                let r = QueryStateClose::decode(payload).map_err(bad)?;
-                sim.query_close(&r.id)?;
-                QueryResponse { id: r.id, ..Default::default() }.encode_to_vec()
-            }
+            MsgType::GetStateByRange
+            | MsgType::GetQueryResult
+            | MsgType::GetHistoryForKey
+            | MsgType::QueryStateNext
+            | MsgType::QueryStateClose => answer_query(sim, ty, payload)?,
             MsgType::InvokeChaincode => {
                 let spec = ChaincodeSpec::decode(payload).map_err(bad)?;
                 let name = spec.chaincode_id.map(|c| c.name).unwrap_or_default();
@@ -415,6 +353,97 @@ impl PeerSimulator {
             }
         })
     }
+}
+
+/// Answers the range, rich-query and history requests and their paging.
+fn answer_query(sim: &mut TxSimulation, ty: MsgType, payload: &[u8]) -> Result<Vec<u8>> {
+    let bad =
+        |e: prost::DecodeError| Error::InvalidArgument(format!("cannot decode {} payload: {e}", ty.as_str_name()));
+    Ok(match ty {
+        MsgType::GetStateByRange => {
+            let r = GetStateByRange::decode(payload).map_err(bad)?;
+            let page = page_request(&r.metadata)?;
+            query_response(sim.get_state_by_range(&r.collection, &r.start_key, &r.end_key, page)?)
+        }
+        MsgType::GetQueryResult => {
+            let r = GetQueryResult::decode(payload).map_err(bad)?;
+            query_response(sim.get_query_result(&r.collection, &r.query)?)
+        }
+        MsgType::GetHistoryForKey => {
+            let r = GetHistoryForKey::decode(payload).map_err(bad)?;
+            query_response(sim.get_history_for_key(&r.key)?)
+        }
+        MsgType::QueryStateNext => {
+            let r = QueryStateNext::decode(payload).map_err(bad)?;
+            query_response(sim.query_next(&r.id)?)
+        }
+        MsgType::QueryStateClose => {
+            let r = QueryStateClose::decode(payload).map_err(bad)?;
+            sim.query_close(&r.id)?;
+            QueryResponse { id: r.id, ..Default::default() }.encode_to_vec()
+        }
+        other => return Err(Error::InvalidArgument(format!("{} is not a query", other.as_str_name()))),
+    })
+}
+
+/// Opens the gRPC channel to the chaincode server, with TLS when configured.
+async fn dial(address: &str, config: &SimulatorConfig) -> Result<tonic::transport::Channel> {
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let mut endpoint = Endpoint::from_shared(format!("{scheme}://{address}"))
+        .map_err(|e| Error::Server(format!("bad address {address}: {e}")))?
+        .connect_timeout(Duration::from_secs(5));
+    if let Some(tls) = &config.tls {
+        let mut t = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(&tls.server_ca_pem))
+            .domain_name(tls.domain.clone());
+        if let Some(client) = &tls.client {
+            t = t.identity(Identity::from_pem(&client.cert_pem, &client.key_pem));
+        }
+        endpoint = endpoint.tls_config(t)?;
+    }
+    Ok(endpoint.connect().await?)
+}
+
+/// Hands each message from the chaincode to the transaction it belongs to;
+/// keepalives and messages of no open transaction go to `unsolicited`.
+async fn route_messages(
+    mut inbound: tonic::Streaming<ChaincodeMessage>,
+    routes: Routes,
+    unsolicited: mpsc::UnboundedSender<ChaincodeMessage>,
+) {
+    while let Ok(Some(msg)) = inbound.message().await {
+        let key = (msg.channel_id.clone(), msg.txid.clone());
+        let route = routes.lock().ok().and_then(|r| r.get(&key).cloned());
+        match route {
+            Some(r) if msg.r#type != MsgType::Keepalive as i32 => {
+                let _ = r.send(msg);
+            }
+            _ => {
+                let _ = unsolicited.send(msg);
+            }
+        }
+    }
+    // Dropping the routes wakes transactions waiting on a closed stream.
+    if let Ok(mut r) = routes.lock() {
+        r.clear();
+    }
+}
+
+/// Applies a `WRITE_BATCH_STATE` record by record, as the peer does.
+fn write_batch(sim: &mut TxSimulation, batch: WriteBatchState) -> Result<()> {
+    for rec in batch.rec {
+        match WriteType::try_from(rec.r#type) {
+            Ok(WriteType::PutState) => sim.put_state(&rec.collection, &rec.key, rec.value)?,
+            Ok(WriteType::DelState) => sim.del_state(&rec.collection, &rec.key)?,
+            Ok(WriteType::PurgePrivateData) => sim.purge_private_data(&rec.collection, &rec.key)?,
+            Ok(WriteType::PutStateMetadata) => {
+                let md = rec.metadata.unwrap_or_default();
+                sim.put_state_metadata(&rec.collection, &rec.key, &md.metakey, md.value)?
+            }
+            _ => return Err(Error::InvalidArgument(format!("unknown write record type {}", rec.r#type))),
+        }
+    }
+    Ok(())
 }
 
 struct RouteGuard {
