@@ -59,7 +59,7 @@ pub(crate) async fn notify(
     let secret = store::seal_secret(stub).await?;
     let mut notices = Vec::with_capacity(recipients.len());
     for r in &recipients {
-        notices.push(recipient_key(stub, r).await?.seal(stub, &secret, &n)?.sealed);
+        notices.push(recipient_key(stub, r).await?.seal_with(stub, &secret, &n)?.sealed);
     }
     Ok(stub.set_event(EVENT_NAME, serde_json::to_vec(&SealedNotices { notices })?)?)
 }
@@ -87,6 +87,5 @@ pub(crate) async fn notification_key(stub: Stub, (): ()) -> Result<SealedOf<Noti
         }
     };
     let seed = store::notification_seed(&stub, &recipient).await?;
-    let secret = store::seal_secret(&stub).await?;
-    seal_to.seal(&stub, &secret, &NotificationKeySeed { recipient, seed: hex::encode(seed) })
+    seal_to.seal(&stub, &NotificationKeySeed { recipient, seed: hex::encode(seed) }).await
 }

@@ -18,8 +18,3 @@ pub(crate) fn salt_from_transient(stub: &Stub) -> Result<String> {
     }
     Ok(salt.to_ascii_lowercase())
 }
-
-/// A stored version's salt as bytes: the secret that keys the sealing of what is returned.
-pub(crate) fn salt_bytes(salt: &str) -> Result<Vec<u8>> {
-    hex::decode(salt).map_err(|_| EhrError::Internal("a stored salt is not hex".into()))
-}

@@ -17,7 +17,7 @@ use fabric_chaincode_shim::Stub;
 use crate::access::{Caller, forbidden, grounds, is_attending, not_erased, patient_for, require_hospital};
 use crate::error::{EhrError, Result};
 use crate::events::{Action, notify};
-use crate::input::{salt_bytes, salt_from_transient};
+use crate::input::salt_from_transient;
 use crate::model::{
     AccessEntry, Basis, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
     Purpose, Role, Scope,
@@ -79,7 +79,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf
     let doc = search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
     notify(&stub, &record, Action::Registered, &caller.person, None).await?;
-    reply.seal_answer(&stub, &record).await
+    reply.seal(&stub, &record).await
 }
 
 /// An attending doctor replaces the patient's details with a new version; old versions stay.
@@ -102,7 +102,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<P
     let doc = search::document(&id, &d.name, &d.birth_date, diagnoses, &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
     notify(&stub, &record, Action::Updated, &caller.person, None).await?;
-    reply.seal_answer(&stub, &record).await
+    reply.seal(&stub, &record).await
 }
 
 /// An attending doctor adds another doctor to the attending doctors. A doctor
@@ -139,7 +139,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
     record.updated = stamp;
     store::put_patient(&stub, &record).await?;
     notify(&stub, &record, Action::Updated, &caller.person, None).await?;
-    reply.seal_answer(&stub, &record).await
+    reply.seal(&stub, &record).await
 }
 
 /// The patient, or an admin of the patient's home organisation, removes an
@@ -173,7 +173,7 @@ pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Perso
     record.updated = crate::access::stamp(&stub, &caller)?;
     store::put_patient(&stub, &record).await?;
     notify(&stub, &record, Action::Updated, &caller.person, None).await?;
-    reply.seal_answer(&stub, &record).await
+    reply.seal(&stub, &record).await
 }
 
 /// Opens a read window on a patient for the caller, leaving an entry on the
@@ -203,11 +203,11 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     let entry = if entry.granted { AccessEntry { until: Some(now + ACCESS_WINDOW_SECONDS), ..entry } } else { entry };
     // An unknown id gets the same refusal as a forbidden one; with no patient
     // (and no home hospital to guard it) there is nobody to record it for.
-    let Some(record) = record else { return reply.seal_answer(&stub, &entry).await };
+    let Some(record) = record else { return reply.seal(&stub, &entry).await };
     store::put_access(&stub, &entry, &record.home_msp).await?;
     notify(&stub, &record, if entry.granted { Action::Accessed } else { Action::AccessDenied }, &caller.person, None)
         .await?;
-    reply.seal_answer(&stub, &entry).await
+    reply.seal(&stub, &entry).await
 }
 
 /// The patient's current data, for a caller whose access window is open,
@@ -233,8 +233,7 @@ pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Pat
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no private data for patient {id}")))?;
     let current = store::version_hash(&private)?;
     let verified = record.hashes.last() == Some(&current);
-    let secret = salt_bytes(&private.salt)?;
-    seal_to.seal(&stub, &secret, &PatientView { details: private.details, verified, record })
+    seal_to.seal(&stub, &PatientView { details: private.details, verified, record }).await
 }
 
 /// Whether the private copy of a version matches its hash on the ledger.
@@ -275,7 +274,7 @@ pub(crate) async fn grant_consent(
     let consent = Consent { patient_id: id.clone(), grantee, scope, expires_at, granted: stamp, revoked: None };
     store::put_consent(&stub, &consent, &record.home_msp).await?;
     notify(&stub, &record, Action::ConsentGranted, &caller.person, None).await?;
-    reply.seal_answer(&stub, &consent).await
+    reply.seal(&stub, &consent).await
 }
 
 /// The patient revokes a consent; it stays on the ledger, marked revoked.
@@ -294,7 +293,7 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
     consent.revoked = Some(crate::access::stamp(&stub, &caller)?);
     store::put_consent(&stub, &consent, &record.home_msp).await?;
     notify(&stub, &record, Action::ConsentRevoked, &caller.person, None).await?;
-    reply.seal_answer(&stub, &consent).await
+    reply.seal(&stub, &consent).await
 }
 
 /// The patient's consents, for the patient and the attending doctors.

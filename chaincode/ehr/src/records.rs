@@ -23,7 +23,7 @@ use ehr_api::views::Verification;
 
 use crate::error::{EhrError, Result};
 use crate::events::{Action, notify};
-use crate::input::{salt_bytes, salt_from_transient};
+use crate::input::salt_from_transient;
 use crate::model::DiagnosisRef;
 use crate::model::{
     PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind, RecordMeta,
@@ -103,7 +103,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Reco
         store::put_prescription(&stub, &status).await?;
     }
     notify(&stub, &patient, Action::RecordAdded, &caller.person, Some(&record_id)).await?;
-    reply.seal_answer(&stub, &meta).await
+    reply.seal(&stub, &meta).await
 }
 
 async fn live_record(stub: &Stub, id: &PatientId, record_id: &str, what: &str) -> Result<RecordMeta> {
@@ -151,7 +151,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
         store::put_prescription(&stub, s).await?;
     }
     notify(&stub, &patient, Action::RecordUpdated, &caller.person, Some(&record_id)).await?;
-    reply.seal_answer(&stub, &meta).await
+    reply.seal(&stub, &meta).await
 }
 
 /// The author or an attending doctor deletes a record: a tombstone, kept in history.
@@ -183,7 +183,7 @@ pub(crate) async fn delete(
         store::put_prescription(&stub, &s).await?;
     }
     notify(&stub, &patient, Action::RecordDeleted, &caller.person, Some(&record_id)).await?;
-    reply.seal_answer(&stub, &meta).await
+    reply.seal(&stub, &meta).await
 }
 
 /// A record's content, for a reader whose access window is open, sealed to
@@ -202,8 +202,7 @@ pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Re
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no content for record {record_id} (erased?)")))?;
     let verified = meta.hashes.last() == Some(&store::record_hash(&private)?);
-    let secret = salt_bytes(&private.salt)?;
-    seal_to.seal(&stub, &secret, &RecordView { body: private.body, attachments: private.attachments, verified, meta })
+    seal_to.seal(&stub, &RecordView { body: private.body, attachments: private.attachments, verified, meta }).await
 }
 
 /// A page of a patient's record metadata, by kind (`all` for every kind), deleted
@@ -222,7 +221,7 @@ pub(crate) async fn list(
     let page_size = u32::try_from(page_size).map_err(|_| EhrError::bad("pageSize", "must be 1-100"))?;
     let caller = Caller::load(&stub).await?;
     let query = RecordQuery { kind, ..RecordQuery::default() };
-    Ok(find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?.0)
+    find_records(&stub, &caller, &id, &query, page_size, &bookmark).await
 }
 
 /// The patient's file key, sealed to the caller: for the patient, for whoever
@@ -253,8 +252,7 @@ pub(crate) async fn file_key(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf
     let key = store::file_key(&stub, &patient)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no file key for patient {id}")))?;
-    let secret = key.bytes().map_err(|e| EhrError::Internal(format!("the stored file key is unusable: {e}")))?;
-    seal_to.seal(&stub, &secret, &key)
+    seal_to.seal(&stub, &key).await
 }
 
 /// A pharmacist checks a prescription against the hash of the copy they hold.
@@ -330,7 +328,7 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
     status.status = PrescriptionState::Dispensed;
     status.dispensed = Some(crate::access::stamp(&stub, &caller)?);
     store::put_prescription(&stub, &status).await?;
-    reply.seal_answer(&stub, &status).await
+    reply.seal(&stub, &status).await
 }
 
 /// The patient asks for erasure: every private version of their details and
@@ -369,7 +367,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Pa
     patient.erased = Some(stamp);
     store::put_patient(&stub, &patient).await?;
     notify(&stub, &patient, Action::Erased, &caller.person, None).await?;
-    reply.seal_answer(&stub, &patient).await
+    reply.seal(&stub, &patient).await
 }
 
 /// Who did what, when, under which grounds: for regulators and the patient; no patient data.
@@ -431,15 +429,11 @@ pub(crate) async fn patient_history(stub: Stub, (id,): (PatientId,)) -> Result<S
     may_see_history(&stub, &caller, &patient, now).await?;
     let content = may_see_content(&stub, &caller, &patient, now).await?;
     let mut out: PatientHistory = Vec::new();
-    let mut secret = Vec::new();
     for (tx_id, at, meta) in store::patient_history(&stub, &id).await? {
         let private = if content { store::private(&stub, &meta, meta.version).await? } else { None };
-        if let Some(p) = &private {
-            secret.extend(salt_bytes(&p.salt)?);
-        }
         out.push(Version { tx_id, at, meta, content: private.map(|p| p.details) });
     }
-    seal_to.seal(&stub, &secret, &out)
+    seal_to.seal(&stub, &out).await
 }
 
 /// Every version of a record, tombstone included; sealed to the caller's one-time key.
@@ -454,18 +448,14 @@ pub(crate) async fn record_history(
     may_see_history(&stub, &caller, &patient, now).await?;
     let content = may_see_content(&stub, &caller, &patient, now).await?;
     let mut out: RecordHistory = Vec::new();
-    let mut secret = Vec::new();
     for (tx_id, at, meta) in store::record_history(&stub, &id, &record_id).await? {
         let private = if content { store::private_record(&stub, &meta, meta.version).await? } else { None };
-        if let Some(p) = &private {
-            secret.extend(salt_bytes(&p.salt)?);
-        }
         out.push(Version { tx_id, at, meta, content: private.map(|p| p.body) });
     }
     if out.is_empty() {
         return Err(EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")));
     }
-    seal_to.seal(&stub, &secret, &out)
+    seal_to.seal(&stub, &out).await
 }
 
 /// A patient's records by kind, creation date range and diagnosis code prefix
@@ -482,12 +472,11 @@ pub(crate) async fn search_records(
     })?;
     let query: RecordQuery =
         serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.query", format!("is not valid: {e}")))?;
-    let (page, secret) = find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?;
-    seal_to.seal(&stub, &secret, &page)
+    let page = find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?;
+    seal_to.seal(&stub, &page).await
 }
 
-/// The records matching `query`, and the salts of the private copies read to
-/// match a diagnosis code (the secret that keys the sealing).
+/// The records matching `query`.
 async fn find_records(
     stub: &Stub,
     caller: &Caller,
@@ -495,7 +484,7 @@ async fn find_records(
     query: &RecordQuery,
     page_size: u32,
     bookmark: &str,
-) -> Result<(RecordPage, Vec<u8>)> {
+) -> Result<RecordPage> {
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(stub, id, "searching records of").await?;
     may_see_history(stub, caller, &patient, now).await?;
@@ -517,7 +506,6 @@ async fn find_records(
             id,
         ));
     }
-    let mut secret = Vec::new();
     let mut records = Vec::new();
     let mut next = String::new();
     let position = |m: &RecordMeta| format!("{}|{:012}|{}", m.kind.as_str(), m.created.at, m.id);
@@ -535,16 +523,13 @@ async fn find_records(
             continue;
         }
         if let Some(p) = &prefix {
-            let (code, salt) = match store::private_record(stub, &meta, meta.version).await? {
-                Some(PrivateRecord { body: RecordBody::Diagnosis { icd10, .. }, salt, .. }) => {
-                    (icd10.to_ascii_uppercase(), salt)
-                }
+            let code = match store::private_record(stub, &meta, meta.version).await? {
+                Some(PrivateRecord { body: RecordBody::Diagnosis { icd10, .. }, .. }) => icd10.to_ascii_uppercase(),
                 _ => continue,
             };
             if !code.starts_with(p.as_str()) {
                 continue;
             }
-            secret.extend(salt_bytes(&salt)?);
         }
         if records.len() == page_size as usize {
             next = records.last().map(position).unwrap_or_default();
@@ -552,7 +537,7 @@ async fn find_records(
         }
         records.push(meta);
     }
-    Ok((RecordPage { records, bookmark: next }, secret))
+    Ok(RecordPage { records, bookmark: next })
 }
 
 /// Whether the private copy of a record version matches its hash on the ledger.

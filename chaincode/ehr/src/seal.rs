@@ -13,10 +13,11 @@
 //!
 //! Chaincode must be deterministic (every endorser must return the same bytes),
 //! so the ephemeral key comes from a seed, not from a random source: SHA-256 of
-//! a domain label, a secret that only collection members hold (the salts of the
-//! private data being returned), the transaction id, the recipient key and the
-//! plaintext. Someone who sees the ciphertext but not the salts cannot recompute
-//! the seed, so cannot confirm a guessed plaintext.
+//! a domain label, a secret that only members' peers derive (from the channel
+//! secret and the transaction id, `store::seal_secret`), the transaction id,
+//! the recipient key and the plaintext. Someone who sees the ciphertext cannot
+//! recompute the seed, so cannot confirm a guessed plaintext, whatever the
+//! answer holds (even an empty page).
 
 use fabric_chaincode_shim::Stub;
 use serde::Serialize;
@@ -46,17 +47,17 @@ impl SealTo {
         Ok(Self(Recipient::from_bytes(raw)?))
     }
 
-    /// Seals the answer of a function that writes: it goes into the block, so
-    /// it says who reached which patient; the seed is a secret only members'
-    /// peers derive (`store::seal_secret`).
-    pub(crate) async fn seal_answer<T: Serialize>(&self, stub: &Stub, value: &T) -> Result<SealedOf<T>> {
+    /// Seals `value`'s JSON for this transaction, seeded with the secret only
+    /// members' peers derive (`store::seal_secret`): the one way an answer
+    /// leaves the chaincode sealed.
+    pub(crate) async fn seal<T: Serialize>(&self, stub: &Stub, value: &T) -> Result<SealedOf<T>> {
         let secret = crate::store::seal_secret(stub).await?;
-        self.seal(stub, &secret, value)
+        self.seal_with(stub, &secret, value)
     }
 
-    /// Seals `value`'s JSON for this transaction. `secret` must be data only
-    /// collection members hold (the salts of what is returned).
-    pub(crate) fn seal<T: Serialize>(&self, stub: &Stub, secret: &[u8], value: &T) -> Result<SealedOf<T>> {
+    /// [`SealTo::seal`] with the transaction's `store::seal_secret` already
+    /// derived, for sealing many notices of one transaction.
+    pub(crate) fn seal_with<T: Serialize>(&self, stub: &Stub, secret: &[u8], value: &T) -> Result<SealedOf<T>> {
         let sealed = self.0.seal(secret, stub.tx_id(), value).map_err(|e| EhrError::Internal(e.to_string()))?;
         Ok(SealedOf::new(sealed))
     }

@@ -184,7 +184,6 @@ pub(crate) async fn search_patients(stub: Stub, (page_size, bookmark): (u32, Str
     }
     let now = stub.tx_timestamp()?.seconds;
     let mut patients = Vec::new();
-    let mut secret = Vec::new();
     let mut next = String::new();
     // Keys are pseudonyms, so the collection's order is no order: page by patient id.
     let mut docs = store::search_docs(&stub).await?;
@@ -204,10 +203,9 @@ pub(crate) async fn search_patients(stub: Stub, (page_size, bookmark): (u32, Str
             next = patients.last().map(|h: &PatientHit| h.patient_id.to_string()).unwrap_or_default();
             break;
         }
-        secret.extend(doc.salt.as_bytes());
         patients.push(PatientHit { patient_id: doc.patient_id, home_msp: record.home_msp });
     }
-    seal_to.seal(&stub, &secret, &PatientHits { patients, bookmark: next })
+    seal_to.seal(&stub, &PatientHits { patients, bookmark: next }).await
 }
 
 /// The same search as a CouchDB Mango query over the private collection (peers
@@ -228,7 +226,6 @@ pub(crate) async fn search_patients_rich(stub: Stub, (limit,): (u32,)) -> Result
         .await
         .map_err(|e| EhrError::bad("rich search", format!("needs peers with CouchDB: {e}")))?;
     let mut patients = Vec::new();
-    let mut secret = Vec::new();
     for kv in it.collect_all().await? {
         let doc: SearchDoc = serde_json::from_slice(&kv.value)?;
         if !live_diagnosis(&stub, &doc, criteria.icd10_prefix.as_deref()).await? {
@@ -236,14 +233,13 @@ pub(crate) async fn search_patients_rich(stub: Stub, (limit,): (u32,)) -> Result
         }
         let Some(record) = store::patient(&stub, &doc.patient_id).await? else { continue };
         if may_find(&stub, &record, &caller, &criteria, now).await? {
-            secret.extend(doc.salt.as_bytes());
             patients.push(PatientHit { patient_id: doc.patient_id, home_msp: record.home_msp });
         }
         if patients.len() == limit as usize {
             break;
         }
     }
-    seal_to.seal(&stub, &secret, &PatientHits { patients, bookmark: String::new() })
+    seal_to.seal(&stub, &PatientHits { patients, bookmark: String::new() }).await
 }
 
 #[cfg(test)]

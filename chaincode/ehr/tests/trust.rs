@@ -307,6 +307,32 @@ async fn patient_data_leaves_only_sealed_and_a_missing_or_bad_key_is_400() {
     }
 }
 
+/// An answer that carries no private data of its own (here an empty page) is
+/// still sealed under a secret only members' peers derive: whoever reads it in
+/// a block and guesses the plaintext cannot recompute the ciphertext to
+/// confirm the guess.
+#[tokio::test]
+async fn a_guessed_answer_cannot_be_confirmed_from_its_ciphertext() {
+    let w = w().registered().await;
+    let key = common::opening_key();
+    let tx_id = "cd".repeat(32);
+    let call = Invocation::new(["SearchRecords", "P-0001", "10", ""])
+        .caller(&w.doctor_a)
+        .transient("query", br#"{"kind":"labReport"}"#.to_vec())
+        .transient("sealTo", key.public_bytes())
+        .tx_id(tx_id.clone());
+    let out = w.mock.invoke(&w.router, call).await;
+    assert_eq!(out.response.status, 200, "{}", out.payload_text());
+    let sealed: ehr_api::seal::Sealed = serde_json::from_slice(&out.response.payload).unwrap();
+    let page: ehr_api::views::RecordPage = key.open(&tx_id, &sealed).unwrap();
+    assert!(page.records.is_empty() && page.bookmark.is_empty(), "{page:?}");
+    let recipient = ehr_api::seal::Recipient::from_bytes(&key.public_bytes()).unwrap();
+    for guess_secret in [&b""[..], SALT.as_bytes()] {
+        let guessed = recipient.seal(guess_secret, &tx_id, &page).unwrap();
+        assert_ne!(guessed.enc, sealed.enc, "the seed was recomputed without a member's secret");
+    }
+}
+
 #[tokio::test]
 async fn proposals_stamped_far_from_the_peers_clock_are_refused() {
     let orgs = common::Orgs::new();
