@@ -42,7 +42,7 @@ impl Certificate {
                 block.map_err(|e| IdentityError::Certificate(format!("the certificate file is not PEM: {e}")))?;
             if block.label == "CERTIFICATE" {
                 parse(&block.contents)?;
-                all.push(Self { pem: pem.to_vec(), der: block.contents });
+                all.push(Self { pem: encode_pem(&block.contents), der: block.contents });
             }
         }
         if all.is_empty() {
@@ -51,7 +51,9 @@ impl Certificate {
         Ok(all)
     }
 
-    /// The certificate as given (PEM).
+    /// The certificate as PEM: as given to [`Certificate::from_pem`] (Fabric
+    /// serialises identities with the PEM exactly as issued), or re-encoded
+    /// for one certificate of a bundle.
     pub fn pem(&self) -> &[u8] {
         &self.pem
     }
@@ -107,6 +109,19 @@ impl std::fmt::Debug for Certificate {
         let subject = self.x509().map(|c| c.subject().to_string()).unwrap_or_default();
         f.debug_struct("Certificate").field("subject", &subject).finish_non_exhaustive()
     }
+}
+
+/// One `CERTIFICATE` block for `der`, in 64-character lines as RFC 7468 writes it.
+fn encode_pem(der: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem.into_bytes()
 }
 
 fn parse(der: &[u8]) -> Result<X509Certificate<'_>> {
@@ -178,5 +193,9 @@ mod tests {
         let bundle = [one.pem(), two.pem()].concat();
         let all = Certificate::all_from_pem(&bundle).unwrap();
         assert_eq!(all.iter().map(|c| c.common_name().unwrap()).collect::<Vec<_>>(), ["a", "b"]);
+        // Each certificate of a bundle is itself, not the whole bundle.
+        assert_eq!(all[1].der(), two.der());
+        assert_eq!(Certificate::from_pem(all[1].pem()).unwrap().der(), two.der());
+        assert!(all.iter().all(|c| c.pem().len() < bundle.len()));
     }
 }

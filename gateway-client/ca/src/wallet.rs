@@ -238,18 +238,13 @@ mod tests {
     use super::*;
 
     /// A certificate for a fresh key (self-signed, as good as a CA's here).
-    fn pair_with(cn: &str, edit: impl FnOnce(&mut rcgen::CertificateParams)) -> (String, Signer) {
+    fn pair(cn: &str) -> (String, Signer) {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name = rcgen::DistinguishedName::new();
         params.distinguished_name.push(rcgen::DnType::CommonName, cn);
-        edit(&mut params);
         let cert = params.self_signed(&key).unwrap();
         (cert.pem(), Signer::from_pem(&key.serialize_pem()).unwrap())
-    }
-
-    fn pair(cn: &str) -> (String, Signer) {
-        pair_with(cn, |_| {})
     }
 
     fn mode(path: &Path) -> u32 {

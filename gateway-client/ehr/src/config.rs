@@ -225,16 +225,16 @@ impl Config {
         let org = split_label(&identity)?.1.to_owned();
         let local = network.as_ref().and_then(|n| n.organisations.get(&org));
         let need = |what: &str, flag: &str| missing(what, flag, &org, network.as_ref(), cwd);
-        let pick = |given: Option<String>, known: Option<&String>, what: &str, flag: &str| {
-            given.or_else(|| known.cloned()).ok_or_else(|| need(what, flag))
-        };
-        let pick_path = |given: Option<PathBuf>, known: Option<&PathBuf>, what: &str, flag: &str| {
-            given.or_else(|| known.cloned()).ok_or_else(|| need(what, flag))
-        };
         Ok(Config {
-            msp_id: pick(s.msp_id, local.map(|o| &o.msp_id), "MSP id", "--msp-id / EHR_MSP_ID")?,
-            peer: pick(s.peer, local.map(|o| &o.peer), "peer", "--peer / EHR_PEER")?,
-            tls_root: pick_path(s.tls_root, local.map(|o| &o.tls_root), "peer TLS root", "--tls-root / EHR_TLS_ROOT")?,
+            msp_id: s
+                .msp_id
+                .or_else(|| local.map(|o| o.msp_id.clone()))
+                .ok_or_else(|| need("MSP id", "--msp-id / EHR_MSP_ID"))?,
+            peer: s.peer.or_else(|| local.map(|o| o.peer.clone())).ok_or_else(|| need("peer", "--peer / EHR_PEER"))?,
+            tls_root: s
+                .tls_root
+                .or_else(|| local.map(|o| o.tls_root.clone()))
+                .ok_or_else(|| need("peer TLS root", "--tls-root / EHR_TLS_ROOT"))?,
             ca_url: s.ca_url.or_else(|| local.map(|o| o.ca_url.clone())).unwrap_or_default(),
             ca_name: s.ca_name.or_else(|| local.map(|o| o.ca_name.clone())).unwrap_or_else(|| format!("ca-{org}")),
             ca_tls_root: s.ca_tls_root.or_else(|| local.map(|o| o.ca_tls_root.clone())).unwrap_or_default(),
