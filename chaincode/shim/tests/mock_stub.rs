@@ -169,3 +169,53 @@ mod hooks {
         assert!(err.contains("default contract Missing does not exist"), "{err}");
     }
 }
+
+/// The mock refuses what the peer's simulator refuses: a write after a
+/// private range query (the query cannot be re-validated at commit), and a
+/// private range query after a write; nothing is written either way.
+mod private_queries {
+    use fabric_chaincode_shim::testing::{Invocation, MockStub};
+    use fabric_chaincode_shim::{Contract, ContractError, Router, Stub};
+
+    async fn query_then_write(stub: Stub, (): ()) -> Result<(), ContractError> {
+        stub.get_private_data_by_range("c", "", "").await?.collect_all().await?;
+        stub.put_private_data("c", "k", b"v".to_vec()).await?;
+        Ok(())
+    }
+
+    async fn write_then_query(stub: Stub, (): ()) -> Result<(), ContractError> {
+        stub.put_private_data("c", "k", b"v".to_vec()).await?;
+        stub.get_private_data_by_range("c", "", "").await?.collect_all().await?;
+        Ok(())
+    }
+
+    async fn query_only(stub: Stub, (): ()) -> Result<usize, ContractError> {
+        Ok(stub.get_private_data_by_range("c", "", "").await?.collect_all().await?.len())
+    }
+
+    #[tokio::test]
+    async fn a_private_range_query_and_a_write_do_not_mix() {
+        let router = Router::builder("t", "0")
+            .contract(
+                Contract::new("t")
+                    .submit("QueryThenWrite", &[], query_then_write)
+                    .submit("WriteThenQuery", &[], write_then_query)
+                    .evaluate("QueryOnly", &[], query_only),
+            )
+            .build()
+            .unwrap();
+        let who = super::people().doctor;
+        let mock = MockStub::new("ch");
+        for (function, needle) in [
+            ("QueryThenWrite", "already performed queries on private data; writes are not allowed"),
+            ("WriteThenQuery", "queries on private data are supported only in read-only transactions"),
+        ] {
+            let out = mock.invoke(&router, Invocation::new([function]).caller(&who)).await;
+            assert_eq!(out.response.status, 400, "{function}: {}", out.response.message);
+            assert!(out.response.message.contains(needle), "{function}: {}", out.response.message);
+            assert!(mock.ledger().private_state("c").is_empty(), "{function} wrote despite the refusal");
+        }
+        let out = mock.invoke(&router, Invocation::new(["QueryOnly"]).caller(&who)).await;
+        assert_eq!(out.response.status, 200, "a read-only private query is fine: {}", out.response.message);
+    }
+}

@@ -31,9 +31,20 @@ async fn pid(stub: &Stub, patient: &str) -> Result<String, ContractError> {
     Ok(ehr_api::hash::pseudonym(&secret, "patient", patient))
 }
 
+/// Fails unless `k` exists, so that an attack on a key the contract never
+/// wrote (a wrong key layout) is an endorsement error, not the policy failure
+/// the end-to-end test expects from a real attack.
+async fn must_exist(stub: &Stub, collection: &str, k: &str) -> Result<(), ContractError> {
+    if stub.get_private_data_hash(collection, k).await?.is_none_or(|hash| hash.is_empty()) {
+        return Err(ContractError::internal(format!("no key {k:?} in {collection}: the attack would miss")));
+    }
+    Ok(())
+}
+
 /// Replaces the patient's record: attending doctors, hashes and erasure flag.
 async fn overwrite(stub: Stub, (patient, forged): (String, String)) -> Result<String, ContractError> {
     let k = key(&stub, "ehr.patient", &[&pid(&stub, &patient).await?])?;
+    must_exist(&stub, AUDIT, &k).await?;
     stub.put_private_data(AUDIT, &k, forged.into_bytes()).await?;
     Ok(stub.tx_id().to_owned())
 }
@@ -48,6 +59,7 @@ async fn forge_consent(stub: Stub, (patient, consent): (String, String)) -> Resu
 /// Purges the patient's file key: their stored files would become unreadable.
 async fn purge(stub: Stub, (patient,): (String,)) -> Result<String, ContractError> {
     let k = key(&stub, "ehr.patient.filekey", &[&pid(&stub, &patient).await?])?;
+    must_exist(&stub, COLLECTION, &k).await?;
     stub.purge_private_data(COLLECTION, &k).await?;
     Ok(stub.tx_id().to_owned())
 }

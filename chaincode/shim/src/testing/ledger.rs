@@ -225,7 +225,7 @@ impl TxSimulation {
         // is, so that composite keys (which start with "\x00") stay out of range.
         let (start, limit) = match &page {
             Some(p) => {
-                if !self.writes.is_empty() || !self.metadata_writes.is_empty() {
+                if self.has_writes() {
                     return Err(Error::InvalidArgument(
                         "paginated queries are supported only in read-only transactions".into(),
                     ));
@@ -237,7 +237,7 @@ impl TxSimulation {
             None => (start.to_owned(), None),
         };
         if !collection.is_empty() {
-            if !self.writes.is_empty() || !self.metadata_writes.is_empty() {
+            if self.has_writes() {
                 return Err(Error::InvalidArgument(
                     "queries on private data are supported only in read-only transactions; this one already wrote"
                         .into(),
