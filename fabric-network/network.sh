@@ -416,6 +416,7 @@ chaincode_spec() {
             CC_BINARY="$REPO/target/release/ehr-chaincode" CC_PACKAGE=ehr-chaincode CC_PORT_KEY=CHAINCODE_PORT
             CC_COLLECTIONS="$REPO/chaincode/ehr/collections_config.json"
             CC_ROLES_REGISTRY="$REPO/chaincode/ehr/roles_registry.json"
+            CC_CHANNEL_SECRET=1
             CC_INDEXES="$REPO/chaincode/ehr/META-INF"
             CC_POLICY="$EHR_POLICY"
             ;;
@@ -423,6 +424,7 @@ chaincode_spec() {
             CC_BINARY="$REPO/target/release/conformance-rust-chaincode" CC_PACKAGE=ehr-tests CC_PORT_KEY=CONFORMANCE_PORT
             CC_COLLECTIONS="$NET/config/conformance-collections.json"
             CC_ROLES_REGISTRY=""
+            CC_CHANNEL_SECRET=0
             CC_INDEXES=""
             CC_POLICY="$CONFORMANCE_POLICY"
             ;;
@@ -552,16 +554,27 @@ write_roles_registry() {
 # bytes as transient data, never an argument). A second deploy finds it set.
 write_channel_secret() {
     local name="$1" secret transient out peers=()
-    [[ -n "$CC_ROLES_REGISTRY" ]] || return 0
+    [[ "$CC_CHANNEL_SECRET" == 1 ]] || return 0
     secret="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
     [[ ${#secret} == 64 ]] || fail "could not draw 32 random bytes from /dev/urandom"
     transient="$(jq -c -n --arg s "$(printf %s "$secret" | base64 -w0)" '{channelSecret: $s}')"
     mapfile -t peers < <(peer_targets "${ORGS[@]}")
-    # shellcheck disable=SC2046
-    if out="$(peer_env hospitala && peer chaincode invoke $(orderer_args) -C "$CHANNEL" -n "$name" "${peers[@]}" \
-        --waitForEvent -c '{"Args":["SetChannelSecret"]}' --transient "$transient" 2>&1)"; then
+    # Retried on a transient endorsement failure; "already set" (a second
+    # deploy, or a first try that committed before its answer was lost) is final.
+    local attempt state="failed"
+    for attempt in 1 2 3; do
+        # shellcheck disable=SC2046
+        if out="$(peer_env hospitala && peer chaincode invoke $(orderer_args) -C "$CHANNEL" -n "$name" "${peers[@]}" \
+            --waitForEvent -c '{"Args":["SetChannelSecret"]}' --transient "$transient" 2>&1)"; then
+            state="set"
+            break
+        fi
+        grep -q "already set" <<<"$out" && { state="kept"; break; }
+        [[ $attempt == 3 ]] || { say "   SetChannelSecret failed (attempt $attempt of 3); retrying"; sleep 2; }
+    done
+    if [[ $state == set ]]; then
         say "   channel secret set (SetChannelSecret as Admin@$(org_domain hospitala)); it never changes"
-    elif grep -q "already set" <<<"$out"; then
+    elif [[ $state == kept ]]; then
         say "   the channel secret is already set; kept"
     else
         printf '%s\n' "$out" >&2

@@ -20,7 +20,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::events::NotificationKeySeed;
 use crate::model::{
-    AccessEntry, Consent, Grantee, PatientId, PatientRecord, Person, PrescriptionStatus, RecordMeta, Scope, Standing,
+    AccessEntry, Consent, Grantee, KindFilter, PatientId, PatientRecord, Person, PrescriptionStatus, RecordMeta, Scope,
+    Standing,
 };
 use crate::seal::Sealed;
 use crate::views::{
@@ -190,7 +191,7 @@ functions! {
     /// Whether the private copy of a record version matches its kept hash.
     VerifyRecord: Evaluate("patientId": PatientId, "recordId": String, "version": u32) -> Verification;
     /// A page of a patient's record metadata, by kind (`all` for every kind).
-    ListRecords: Evaluate("patientId": PatientId, "kind": String, "pageSize": i32, "bookmark": String) -> RecordPage;
+    ListRecords: Evaluate("patientId": PatientId, "kind": KindFilter, "pageSize": u32, "bookmark": String) -> RecordPage;
     /// A pharmacist checks a prescription against the hash of their copy.
     VerifyPrescription: Evaluate("recordId": String, "hash": String) -> PrescriptionCheck;
     /// A pharmacist dispenses a prescription once (transient `dispenseCode`).

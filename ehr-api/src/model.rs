@@ -564,6 +564,69 @@ impl RecordKind {
     }
 }
 
+/// Which records a listing shows: every kind (`"all"`) or one (`"diagnosis"`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KindFilter {
+    /// Every kind.
+    #[default]
+    All,
+    /// One kind.
+    One(RecordKind),
+}
+
+impl KindFilter {
+    /// The one kind asked for; `None` for every kind.
+    pub fn kind(self) -> Option<RecordKind> {
+        match self {
+            Self::All => None,
+            Self::One(kind) => Some(kind),
+        }
+    }
+
+    /// `all` or the kind's name.
+    pub fn as_str(self) -> &'static str {
+        self.kind().map_or("all", RecordKind::as_str)
+    }
+}
+
+impl From<Option<RecordKind>> for KindFilter {
+    fn from(kind: Option<RecordKind>) -> Self {
+        kind.map_or(Self::All, Self::One)
+    }
+}
+
+impl Serialize for KindFilter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for KindFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match name.as_str() {
+            "all" => Ok(Self::All),
+            other => RecordKind::parse(other).map(Self::One).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "{other:?} is neither all nor a record kind ({})",
+                    RecordKind::ALL.map(|(_, n)| n).join(", ")
+                ))
+            }),
+        }
+    }
+}
+
+impl JsonSchema for KindFilter {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "KindFilter".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = std::iter::once("all").chain(RecordKind::ALL.map(|(_, n)| n)).collect();
+        schemars::json_schema!({ "type": "string", "enum": names })
+    }
+}
+
 /// A file stored off-chain, content-addressed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

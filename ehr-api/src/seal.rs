@@ -143,6 +143,8 @@ impl OpeningKey {
             tx_id.as_bytes(),
         )
         .map_err(|_| OpenError::Decrypt)?;
-        serde_json::from_slice(&plaintext).map_err(|e| OpenError::Content(e.to_string()))
+        // serde's message may quote the decrypted value; only where it failed is kept.
+        serde_json::from_slice(&plaintext)
+            .map_err(|e| OpenError::Content(format!("{:?} at line {}, column {}", e.classify(), e.line(), e.column())))
     }
 }

@@ -23,9 +23,16 @@ pub fn read_msp_folder(msp_id: &str, dir: &Path) -> Result<(Identity, Signer)> {
     let key_path = first_file(&dir.join("keystore"))?;
     let identity = Identity::from_file(msp_id, &cert_path)?;
     let signer = Signer::from_file(&key_path)?;
-    identity.check_signer(&signer).map_err(|_| IdentityError::MspFolder {
-        path: dir.to_path_buf(),
-        detail: format!("the key {} does not belong to the certificate {}", key_path.display(), cert_path.display()),
+    identity.check_signer(&signer).map_err(|e| match e {
+        IdentityError::KeyMismatch => IdentityError::MspFolder {
+            path: dir.to_path_buf(),
+            detail: format!(
+                "the key {} does not belong to the certificate {}",
+                key_path.display(),
+                cert_path.display()
+            ),
+        },
+        other => other,
     })?;
     Ok((identity, signer))
 }

@@ -68,17 +68,10 @@ impl Identity {
         SerializedIdentity { mspid: self.msp_id.clone(), id_bytes: self.certificate.pem().to_vec() }.encode_to_vec()
     }
 
-    /// The certificate's public key, to check that a key belongs to it.
-    fn public_key(&self) -> Result<VerifyingKey> {
-        VerifyingKey::from_sec1_bytes(&self.certificate.public_key_bits()?).map_err(|_| {
-            IdentityError::Key("the certificate's key is not an ECDSA P-256 key; Fabric MSPs here use P-256".into())
-        })
-    }
-
     /// Fails unless `signer` holds the private key of this certificate, so a
     /// mismatched wallet entry is named before any transaction is sent.
     pub fn check_signer(&self, signer: &Signer) -> Result<()> {
-        if self.public_key()? == *signer.key.verifying_key() { Ok(()) } else { Err(IdentityError::KeyMismatch) }
+        signer.check_certificate(&self.certificate)
     }
 }
 
@@ -126,6 +119,15 @@ impl Signer {
             .to_pkcs8_pem(LineEnding::LF)
             .map(|s| s.to_string())
             .map_err(|e| IdentityError::Key(format!("cannot encode the private key: {e}")))
+    }
+
+    /// Fails unless this is the private key of `certificate`
+    /// ([`IdentityError::KeyMismatch`]), or when the certificate's key is not P-256.
+    pub fn check_certificate(&self, certificate: &Certificate) -> Result<()> {
+        let public = VerifyingKey::from_sec1_bytes(&certificate.public_key_bits()?).map_err(|_| {
+            IdentityError::Key("the certificate's key is not an ECDSA P-256 key; Fabric MSPs here use P-256".into())
+        })?;
+        if public == *self.key.verifying_key() { Ok(()) } else { Err(IdentityError::KeyMismatch) }
     }
 
     /// The public key as an uncompressed SEC1 point.

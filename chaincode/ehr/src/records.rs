@@ -26,8 +26,8 @@ use crate::events::{Action, notify};
 use crate::input::salt_from_transient;
 use crate::model::DiagnosisRef;
 use crate::model::{
-    PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind, RecordMeta,
-    Role, Scope, Stamp, Tombstone,
+    KindFilter, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
+    RecordMeta, Role, Scope, Stamp, Tombstone,
 };
 use crate::seal::{SealTo, SealedOf};
 use crate::search::TRANSIENT_QUERY;
@@ -209,18 +209,10 @@ pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Re
 /// ones hidden: [`search_records`] with only a kind.
 pub(crate) async fn list(
     stub: Stub,
-    (id, kind, page_size, bookmark): (PatientId, String, i32, String),
+    (id, kind, page_size, bookmark): (PatientId, KindFilter, u32, String),
 ) -> Result<RecordPage> {
-    let kind = match kind.as_str() {
-        "all" => None,
-        k => Some(
-            RecordKind::parse(k)
-                .ok_or_else(|| EhrError::bad("kind", "must be all or a record kind such as diagnosis, prescription"))?,
-        ),
-    };
-    let page_size = u32::try_from(page_size).map_err(|_| EhrError::bad("pageSize", "must be 1-100"))?;
     let caller = Caller::load(&stub).await?;
-    let query = RecordQuery { kind, ..RecordQuery::default() };
+    let query = RecordQuery { kind: kind.kind(), ..RecordQuery::default() };
     find_records(&stub, &caller, &id, &query, page_size, &bookmark).await
 }
 
@@ -304,11 +296,11 @@ pub(crate) async fn dispense(stub: Stub, (record_id, hash): (String, String)) ->
     if caller.role != Role::Pharmacist {
         return Err(EhrError::Forbidden("only pharmacists dispense prescriptions".into()));
     }
-    let code = dispense_code(&stub)?;
+    let code_hash = dispense_code_hash(&stub)?;
     let mut status = store::prescription(&stub, &record_id)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("no prescription {record_id}")))?;
-    if hex::encode(Sha256::digest(code.as_bytes())) != status.code_hash {
+    if code_hash != status.code_hash {
         return Err(EhrError::Forbidden(format!(
             "not permitted: the dispensing code does not match prescription {record_id}; ask the patient for their slip"
         )));

@@ -111,6 +111,18 @@ async fn the_core_scenario() {
     assert_eq!(page["records"].as_array().unwrap().len(), 3);
     let page = ok(&w.call(&w.b1, &["ListRecords", "P-0001", "imagingReport", "10", ""]).await);
     assert_eq!(page["records"][0]["id"], ct["id"]);
+    // A kind that is not one, or a negative page size, is named in a 400.
+    let out = w.call(&w.b1, &["ListRecords", "P-0001", "side-effect", "10", ""]).await;
+    assert_eq!(out.response.status, 400, "{}", out.response.message);
+    assert!(
+        out.response.message.contains("\"side-effect\" is neither all nor a record kind"),
+        "{}",
+        out.response.message
+    );
+    assert!(out.response.message.contains("sideEffect"), "the kinds are listed: {}", out.response.message);
+    let out = w.call(&w.b1, &["ListRecords", "P-0001", "all", "-1", ""]).await;
+    assert_eq!(out.response.status, 400, "{}", out.response.message);
+    assert!(out.response.message.contains("pageSize"), "{}", out.response.message);
     ok(&w.call(&w.patient, &["RevokeConsent", "P-0001", &grantee]).await);
     let out = w.call(&w.b1, &["ReadRecord", "P-0001", diagnosis["id"].as_str().unwrap()]).await;
     assert_eq!(out.response.status, 403);

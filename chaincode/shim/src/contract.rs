@@ -118,9 +118,12 @@ impl<T: DeserializeOwned + JsonSchema> Param for T {
         match serde_json::from_str::<T>(text) {
             Ok(v) => Ok(v),
             Err(json_err) => {
-                // A string parameter may be passed as raw text.
-                serde_json::from_value::<T>(Value::String(text.to_owned()))
-                    .map_err(|_| ContractError::bad_request(format!("argument {name:?} is invalid: {json_err}")))
+                // A string parameter may be passed as raw text; when the text is
+                // not JSON at all, why it is no valid string value says more.
+                serde_json::from_value::<T>(Value::String(text.to_owned())).map_err(|text_err| {
+                    let why = if json_err.is_syntax() || json_err.is_eof() { text_err } else { json_err };
+                    ContractError::bad_request(format!("argument {name:?} is invalid: {why}"))
+                })
             }
         }
     }

@@ -335,8 +335,7 @@ impl CaClient {
         signer: &Signer,
         options: &EnrollOptions,
     ) -> Result<Enrollment> {
-        check_pair(certificate_pem, signer)?;
-        let subject = Certificate::from_pem(certificate_pem)?.common_name()?;
+        let subject = subject_of(certificate_pem, signer)?;
         let action = Action::Reenroll { subject: subject.clone() };
         self.enroll_as(&subject, Auth::Token { certificate_pem, signer }, "reenroll", options, action).await
     }
@@ -358,8 +357,7 @@ impl CaClient {
                 request.name
             )));
         }
-        check_pair(registrar_certificate_pem, registrar)?;
-        let subject = Certificate::from_pem(registrar_certificate_pem)?.common_name()?;
+        let subject = subject_of(registrar_certificate_pem, registrar)?;
         let body = serde_json::to_vec(&RegisterBody { request, caname: &self.ca_name })
             .map_err(|e| CaError::Config(format!("cannot encode the registration request: {e}")))?;
         let action = Action::Register { subject, name: &request.name };
@@ -392,7 +390,8 @@ impl CaClient {
         let certificate_pem = decode_pem(&result.cert).map_err(|e| self.bad_answer(&action, format!("Cert: {e}")))?;
         let chain = result.server_info.map(|info| info.ca_chain).unwrap_or_default();
         let ca_chain_pem = decode_pem(&chain).map_err(|e| self.bad_answer(&action, format!("CAChain: {e}")))?;
-        check_pair(certificate_pem.as_bytes(), &signer)
+        Certificate::from_pem(certificate_pem.as_bytes())
+            .and_then(|certificate| signer.check_certificate(&certificate))
             .map_err(|e| self.bad_answer(&action, format!("the certificate is not for the key sent: {e}")))?;
         Ok(Enrollment { certificate_pem, signer, ca_chain_pem })
     }
@@ -529,11 +528,13 @@ impl CaClient {
     }
 }
 
-/// Fails unless `signer` is the key of `certificate_pem`, so a mismatch is
-/// named here rather than as the CA's anonymous code 20.
-fn check_pair(certificate_pem: &[u8], signer: &Signer) -> Result<()> {
-    Identity::new("unused", certificate_pem)?.check_signer(signer)?;
-    Ok(())
+/// The certificate's common name (the enrolment id), once `signer` is shown
+/// to hold its key, so that a mismatch is named here rather than as the CA's
+/// anonymous code 20.
+fn subject_of(certificate_pem: &[u8], signer: &Signer) -> Result<String> {
+    let certificate = Certificate::from_pem(certificate_pem)?;
+    signer.check_certificate(&certificate)?;
+    Ok(certificate.common_name()?)
 }
 
 /// Decodes a base64 PEM text as fabric-ca sends certificates.

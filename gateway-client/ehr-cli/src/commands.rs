@@ -134,12 +134,6 @@ async fn login(config: &Config, args: cli::Login, out: Output) -> Result<()> {
         }
         ca.enroll(&enrollment_id, &secret, &EnrollOptions::default()).await?
     };
-    if config.msp_id.is_empty() {
-        return Err(EhrClientError::Config(format!(
-            "organisation {:?} has no known MSP id; this tool knows the local network's organisations only",
-            config.org
-        )));
-    }
     wallet.put(
         &session::login_meta(config, &enrollment_id),
         enrollment.certificate_pem.as_bytes(),

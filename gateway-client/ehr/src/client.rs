@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use ehr_api::events::{EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
 use ehr_api::functions::{self as f, Function, Kind, ParamValues, SealedOf};
 use ehr_api::model::{
-    AccessEntry, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrescriptionStatus,
-    PrivateRecord, Purpose, RecordBody, RecordKind, RecordMeta, Scope, Standing,
+    AccessEntry, Consent, FileKey, Grantee, KindFilter, PatientDetails, PatientId, PatientRecord, Person,
+    PrescriptionStatus, PrivateRecord, Purpose, RecordKind, RecordMeta, Scope, Standing,
 };
 use ehr_api::registry::RoleRegistry;
 use ehr_api::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
@@ -32,16 +32,13 @@ use ehr_api::transient::{
 };
 use ehr_api::views::{
     AccessLogPage, AccessQuery, AuditLine, PatientView, PrescriptionCheck, RecordInput, RecordPage, RecordQuery,
-    RecordView, Verification, Version,
+    RecordView, Verification,
 };
 use ehr_api::views::{PatientHits, PatientQuery};
 
 use crate::error::{EhrClientError, Result};
 
-/// A patient's version history as the contract returns it.
-pub type PatientVersions = Vec<Version<PatientRecord, PatientDetails>>;
-/// A record's version history as the contract returns it.
-pub type RecordVersions = Vec<Version<RecordMeta, RecordBody>>;
+pub use ehr_api::views::{PatientHistory as PatientVersions, RecordHistory as RecordVersions};
 
 /// A record just written, with the exact copy its ledger hash covers (the
 /// salt included) and, for a prescription, its dispensing code.
@@ -108,16 +105,22 @@ fn random_32() -> [u8; 32] {
     bytes
 }
 
-/// Arguments go as text: strings raw, everything else as JSON.
+/// A value as the JSON text a transient field carries.
 fn json_arg<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| EhrClientError::Encode(e.to_string()))
 }
 
 fn decode<T: DeserializeOwned>(function: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
+        // Neither the answer nor serde's excerpt of it goes into the message:
+        // an answer may carry patient data, and errors reach logs.
         EhrClientError::Decode(format!(
-            "{function} answered {} which is not what this client expects ({e}); are client and chaincode the same version?",
-            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            "{function} answered {} bytes that are not what this client expects ({:?} at line {}, column {}); \
+             are client and chaincode the same version?",
+            bytes.len(),
+            e.classify(),
+            e.line(),
+            e.column()
         ))
     })
 }
@@ -357,10 +360,7 @@ impl EhrClient {
         page_size: u32,
         bookmark: &str,
     ) -> Result<RecordPage> {
-        let kind = kind.map(|k| k.as_str().to_owned()).unwrap_or_else(|| "all".into());
-        let page_size =
-            i32::try_from(page_size).map_err(|_| EhrClientError::Usage("the page size must be 1-100".into()))?;
-        self.call::<f::ListRecords>((id.clone(), kind, page_size, bookmark.to_owned()), &[]).await
+        self.call::<f::ListRecords>((id.clone(), KindFilter::from(kind), page_size, bookmark.to_owned()), &[]).await
     }
 
     /// `VerifyPrescription`: compares the hash of the pharmacist's copy with the ledger's.

@@ -113,9 +113,10 @@ pub fn config_path(lookup: &impl Fn(&str) -> Option<String>) -> PathBuf {
 }
 
 /// A network as it describes itself in `network.json`: what a client needs
-/// to reach each organisation.
+/// to reach each organisation. Keys this client does not know are ignored, so
+/// that a newer network's file still serves an older client.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct NetworkProfile {
     /// The channel the EHR chaincode runs on.
     pub channel: String,
@@ -127,7 +128,7 @@ pub struct NetworkProfile {
 
 /// One organisation of a [`NetworkProfile`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Organisation {
     /// Its MSP id, e.g. `HospitalAMSP`.
     pub msp_id: String,

@@ -865,7 +865,6 @@ fn read_chunk(file: &mut std::fs::File, limit: usize) -> io::Result<Vec<u8>> {
     Ok(chunk)
 }
 
-/// Writes `pieces` to the file and the hasher, off the async runtime.
 /// A download being written: the destination's temporary file and its hash,
 /// the decryptor when the store is encrypted, and the progress so far.
 struct Download<'a> {
@@ -956,6 +955,7 @@ impl Download<'_> {
     }
 }
 
+/// Writes `pieces` to the file and the hasher, off the async runtime.
 async fn write_hashed(
     (file, hasher): (std::fs::File, Sha256),
     pieces: Vec<Bytes>,

@@ -338,24 +338,19 @@ impl PeerSimulator {
                 write_batch(sim, WriteBatchState::decode(payload).map_err(bad)?)?;
                 Vec::new()
             }
-            MsgType::GetStateByRange
-            | MsgType::GetQueryResult
-            | MsgType::GetHistoryForKey
-            | MsgType::QueryStateNext
-            | MsgType::QueryStateClose => answer_query(sim, ty, payload)?,
             MsgType::InvokeChaincode => {
                 let spec = ChaincodeSpec::decode(payload).map_err(bad)?;
                 let name = spec.chaincode_id.map(|c| c.name).unwrap_or_default();
                 return Err(Error::InvalidArgument(format!("the peer simulator hosts no chaincode {name:?}")));
             }
-            other => {
-                return Err(Error::InvalidArgument(format!("unexpected {} during a transaction", other.as_str_name())));
-            }
+            // Range, rich-query and history requests, and anything unexpected.
+            other => answer_query(sim, other, payload)?,
         })
     }
 }
 
-/// Answers the range, rich-query and history requests and their paging.
+/// Answers the range, rich-query and history requests and their paging;
+/// any other message is out of place during a transaction.
 fn answer_query(sim: &mut TxSimulation, ty: MsgType, payload: &[u8]) -> Result<Vec<u8>> {
     let bad =
         |e: prost::DecodeError| Error::InvalidArgument(format!("cannot decode {} payload: {e}", ty.as_str_name()));
@@ -382,7 +377,9 @@ fn answer_query(sim: &mut TxSimulation, ty: MsgType, payload: &[u8]) -> Result<V
             sim.query_close(&r.id)?;
             QueryResponse { id: r.id, ..Default::default() }.encode_to_vec()
         }
-        other => return Err(Error::InvalidArgument(format!("{} is not a query", other.as_str_name()))),
+        other => {
+            return Err(Error::InvalidArgument(format!("unexpected {} during a transaction", other.as_str_name())));
+        }
     })
 }
 
