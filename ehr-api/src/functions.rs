@@ -167,17 +167,17 @@ functions! {
     /// The patient's current data (needs an open window).
     ReadPatient: Evaluate("patientId": PatientId) -> SealedOf<PatientView>;
     /// Whether the private copy of a version matches its kept hash.
-    VerifyPatient: Evaluate("patientId": PatientId, "version": u32) -> Verification;
+    VerifyPatient: Evaluate("patientId": PatientId, "version": u32) -> SealedOf<Verification>;
     /// The patient grants a doctor or an organisation access.
     GrantConsent: SubmitTransient("patientId": PatientId, "grantee": Grantee, "scope": Scope, "expiresAt": Option<i64>)
         -> SealedOf<Consent>;
     /// The patient revokes a consent.
     RevokeConsent: SubmitTransient("patientId": PatientId, "grantee": Grantee) -> SealedOf<Consent>;
     /// The patient's consents.
-    ListConsents: Evaluate("patientId": PatientId) -> Vec<Consent>;
+    ListConsents: Evaluate("patientId": PatientId) -> SealedOf<Vec<Consent>>;
     /// Who tried to look at the patient's data: one filtered page.
     AccessLog: Evaluate("patientId": PatientId, "query": AccessQuery, "pageSize": u32, "bookmark": String)
-        -> AccessLogPage;
+        -> SealedOf<AccessLogPage>;
     /// Adds a record (transient `record`, `salt`, `dispenseCode` for prescriptions).
     AddRecord: SubmitTransient("patientId": PatientId) -> SealedOf<RecordMeta>;
     /// Writes a new version of a record.
@@ -189,17 +189,18 @@ functions! {
     /// The key the patient's files are encrypted with.
     FileKey: Evaluate("patientId": PatientId) -> SealedOf<crate::model::FileKey>;
     /// Whether the private copy of a record version matches its kept hash.
-    VerifyRecord: Evaluate("patientId": PatientId, "recordId": String, "version": u32) -> Verification;
+    VerifyRecord: Evaluate("patientId": PatientId, "recordId": String, "version": u32) -> SealedOf<Verification>;
     /// A page of a patient's record metadata, by kind (`all` for every kind).
-    ListRecords: Evaluate("patientId": PatientId, "kind": KindFilter, "pageSize": u32, "bookmark": String) -> RecordPage;
+    ListRecords: Evaluate("patientId": PatientId, "kind": KindFilter, "pageSize": u32, "bookmark": String)
+        -> SealedOf<RecordPage>;
     /// A pharmacist checks a prescription against the hash of their copy.
-    VerifyPrescription: Evaluate("recordId": String, "hash": String) -> PrescriptionCheck;
+    VerifyPrescription: Evaluate("recordId": String, "hash": String) -> SealedOf<PrescriptionCheck>;
     /// A pharmacist dispenses a prescription once (transient `dispenseCode`).
     DispensePrescription: SubmitTransient("recordId": String, "hash": String) -> SealedOf<PrescriptionStatus>;
     /// The patient has their private data purged.
     RequestErasure: SubmitTransient("patientId": PatientId) -> SealedOf<PatientRecord>;
     /// Who did what, when: for regulators and the patient.
-    AuditTrail: Evaluate("patientId": PatientId) -> Vec<AuditLine>;
+    AuditTrail: Evaluate("patientId": PatientId) -> SealedOf<Vec<AuditLine>>;
     /// Finds patients (transient `query`).
     SearchPatients: Evaluate("pageSize": u32, "bookmark": String) -> SealedOf<PatientHits>;
     /// The same search as a CouchDB Mango query.

@@ -307,7 +307,14 @@ async fn library() {
         !endorsers.is_empty() && endorsers.iter().all(|d| !d.address.is_empty() && !d.msp_id.is_empty()),
         "{endorsers:?}"
     );
-    let missing = contract.evaluate("VerifyPrescription", &["R-NONE", &"0".repeat(64)]).await.unwrap_err();
+    let missing = contract
+        .call("VerifyPrescription")
+        .arg("R-NONE")
+        .arg("0".repeat(64))
+        .transient(TRANSIENT_SEAL_TO, key.public_bytes())
+        .evaluate()
+        .await
+        .unwrap_err();
     assert_eq!(missing.chaincode().map(|c| c.status), Some(404), "{missing}");
     // A function that answers with patient data refuses a call without a one-time key (400),
     // and the typed client sends one and opens the sealed answer.
@@ -330,10 +337,8 @@ async fn library() {
     )
     .await;
     assert!(cancelled.is_err(), "the submit was cancelled by dropping it");
-    assert!(
-        contract.evaluate("ListConsents", &["P-LIB-1"]).await.is_ok(),
-        "the gateway still works after a cancellation"
-    );
+    let after = contract.call("ListConsents").arg("P-LIB-1").transient(TRANSIENT_SEAL_TO, key.public_bytes());
+    assert!(after.evaluate().await.is_ok(), "the gateway still works after a cancellation");
 
     // Read conflicts: concurrent updates of one patient conflict without the
     // retry helper, and all succeed with it.

@@ -206,7 +206,14 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
         let body: RecordBody = serde_json::from_str(rx_body).expect("prescription body");
         ehr_api::hash::record_hash(&PrivateRecord { body, attachments: vec![], salt: "ab".repeat(32) }).expect("hash")
     };
-    let check = gateway("evaluate", "hospitalb", "pharmacist1", "ehr", &["VerifyPrescription", &rx_id, &hash]);
+    let check = gateway_with(
+        "evaluate",
+        "hospitalb",
+        "pharmacist1",
+        "ehr",
+        &["--seal"],
+        &["VerifyPrescription", &rx_id, &hash],
+    );
     assert!(check["result"].as_str().is_some_and(|r| r.contains(r#""matches":true"#)), "{check}");
     gateway_with(
         "submit",
@@ -225,14 +232,14 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
         &["DispensePrescription", &rx_id, &hash],
     );
     assert!(twice.to_string().contains("already dispensed"), "{twice}");
-    let trail = gateway("evaluate", "regulator", "regulator1", "ehr", &["AuditTrail", "P-0001"]);
+    let trail = gateway_with("evaluate", "regulator", "regulator1", "ehr", &["--seal"], &["AuditTrail", "P-0001"]);
     let trail: Value = serde_json::from_str(trail["result"].as_str().expect("result")).expect("trail JSON");
     let actions: Vec<&str> = trail.as_array().expect("lines").iter().filter_map(|l| l["action"].as_str()).collect();
     for step in ["patientRegistered", "recordAdded", "consentGranted", "accessOpened", "prescriptionDispensed"] {
         assert!(actions.contains(&step), "{step} missing from the audit trail: {actions:?}");
     }
     gateway("submit", "hospitala", "patient1", "ehr", &["RequestErasure", "P-0001"]);
-    let v = gateway("evaluate", "hospitala", "patient1", "ehr", &["VerifyPatient", "P-0001", "1"]);
+    let v = gateway_with("evaluate", "hospitala", "patient1", "ehr", &["--seal"], &["VerifyPatient", "P-0001", "1"]);
     let v: Value = serde_json::from_str(v["result"].as_str().expect("result")).expect("verification JSON");
     assert_eq!(v["privateHash"], Value::Null, "the private copy must be purged: {v}");
     assert!(v["ledgerHash"].is_string(), "the hash stays on the ledger: {v}");
@@ -341,14 +348,23 @@ fn trust_across_organisations(network: &Network) {
         ("hospitalb", "impostor", vec!["AccessLog", "P-T1", "{}", "100", ""], "reading the access log"),
         ("hospitala", "auditor", vec!["AuditTrail", "P-T1"], "the role regulator may not be asserted by HospitalAMSP"),
     ] {
-        let mode = if args[0] == "AccessLog" || args[0] == "AuditTrail" { "evaluate" } else { "submit" };
-        let out = gateway_raw(mode, org, user, "ehr", &[], &args);
+        // Reads are evaluated with a one-time key; writes send theirs by themselves.
+        let (mode, options): (&str, &[&str]) =
+            if args[0] == "AccessLog" || args[0] == "AuditTrail" { ("evaluate", &["--seal"]) } else { ("submit", &[]) };
+        let out = gateway_raw(mode, org, user, "ehr", options, &args);
         assert_eq!(out["ok"], false, "{org}/{user} {args:?} was allowed: {out}");
         let text = out.to_string();
         assert!(text.contains("403") && text.contains(needle), "{org}/{user} {args:?}: {text}");
     }
     // The real patient, from the home hospital's CA, is the patient.
-    let log = gateway("evaluate", "hospitala", "trustpatient", "ehr", &["AccessLog", "P-T1", "{}", "100", ""]);
+    let log = gateway_with(
+        "evaluate",
+        "hospitala",
+        "trustpatient",
+        "ehr",
+        &["--seal"],
+        &["AccessLog", "P-T1", "{}", "100", ""],
+    );
     assert!(log["result"].as_str().is_some_and(|r| r.starts_with(r#"{"entries":["#)), "{log}");
 
     // A read submitted as a transaction: refused without a key, and with one
@@ -393,7 +409,7 @@ fn trust_across_organisations(network: &Network) {
     assert_eq!(after["record"], before["record"]);
     assert_eq!(after["details"]["name"], TRUST_NAME);
     assert_eq!(after["verified"], true);
-    let consents = gateway("evaluate", "hospitala", "trustpatient", "ehr", &["ListConsents", "P-T1"]);
+    let consents = gateway_with("evaluate", "hospitala", "trustpatient", "ehr", &["--seal"], &["ListConsents", "P-T1"]);
     assert_eq!(consents["result"], "[]", "{consents}");
 
     // A cross-hospital write under consent through the official Node client:
@@ -459,7 +475,7 @@ fn trust_across_organisations(network: &Network) {
     );
     assert!(leaky.to_string().contains("so that they never reach a block"), "{leaky}");
     // The regulator still sees the whole story.
-    let trail = gateway("evaluate", "regulator", "regulator1", "ehr", &["AuditTrail", QUIET_PATIENT]);
+    let trail = gateway_with("evaluate", "regulator", "regulator1", "ehr", &["--seal"], &["AuditTrail", QUIET_PATIENT]);
     for action in ["patientRegistered", "recordAdded", "accessOpened"] {
         assert!(trail["result"].as_str().is_some_and(|r| r.contains(action)), "{action}: {trail}");
     }

@@ -62,3 +62,21 @@ impl SealTo {
         Ok(SealedOf::new(sealed))
     }
 }
+
+/// Runs a function whose answer names a patient or who reached them, and
+/// seals that answer: a client may submit any evaluate function, and then the
+/// answer is in every block. The caller's key is read first, so a call without
+/// one is refused (400) before anything is read.
+pub(crate) async fn sealed<P, T, Fut>(
+    stub: Stub,
+    params: P,
+    handler: impl FnOnce(Stub, P) -> Fut,
+) -> Result<SealedOf<T>>
+where
+    T: Serialize,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let to = SealTo::from_transient(&stub)?;
+    let answer = handler(stub.clone(), params).await?;
+    to.seal(&stub, &answer).await
+}

@@ -301,10 +301,32 @@ async fn patient_data_leaves_only_sealed_and_a_missing_or_bad_key_is_400() {
     // hospitals' endorsements must match), with no random source in the chaincode.
     let again = w.mock.invoke(&w.router, call).await;
     assert_eq!(again.response.payload, out.response.payload);
-    for function in [vec!["ReadRecord", "P-0001", "R-x"], vec!["PatientHistory", "P-0001"]] {
+    // So are the answers that say who reached the patient, how, and what kind
+    // of records they have: submitted instead of evaluated, they would be in
+    // every block. Without a key, nothing is read.
+    let hash = "0".repeat(64);
+    for function in [
+        vec!["ReadRecord", "P-0001", "R-x"],
+        vec!["PatientHistory", "P-0001"],
+        vec!["ListConsents", "P-0001"],
+        vec!["AccessLog", "P-0001", "{}", "10", ""],
+        vec!["AuditTrail", "P-0001"],
+        vec!["ListRecords", "P-0001", "all", "10", ""],
+        vec!["VerifyPatient", "P-0001", "1"],
+        vec!["VerifyRecord", "P-0001", "R-x", "1"],
+        vec!["VerifyPrescription", "R-x", &hash],
+    ] {
         let out = w.mock.invoke(&w.router, Invocation::new(function.clone()).caller(&w.doctor_a)).await;
         refused(&out, 400, "transient.sealTo");
     }
+    let call = Invocation::new(["ListRecords", "P-0001", "all", "10", ""])
+        .caller(&w.doctor_a)
+        .transient("sealTo", key.public_bytes())
+        .at(at(20));
+    let out = w.mock.invoke(&w.router, call).await;
+    assert!(!out.payload_text().contains("diagnosis"), "record kinds in the clear: {}", out.payload_text());
+    let page: Value = key.open(&out.tx_id, &serde_json::from_slice(&out.response.payload).unwrap()).unwrap();
+    assert_eq!(page["records"][0]["kind"], "diagnosis");
 }
 
 /// An answer that carries no private data of its own (here an empty page) is

@@ -267,7 +267,7 @@ impl EhrClient {
 
     /// `VerifyPatient`: does the private copy of `version` match the ledger hash?
     pub async fn verify_patient(&self, id: &PatientId, version: u32) -> Result<Verification> {
-        self.call::<f::VerifyPatient>((id.clone(), version), &[]).await
+        self.call_sealed::<f::VerifyPatient, _>((id.clone(), version), &[]).await
     }
 
     /// `GrantConsent`.
@@ -288,7 +288,7 @@ impl EhrClient {
 
     /// `ListConsents`.
     pub async fn list_consents(&self, id: &PatientId) -> Result<Vec<Consent>> {
-        self.call::<f::ListConsents>((id.clone(),), &[]).await
+        self.call_sealed::<f::ListConsents, _>((id.clone(),), &[]).await
     }
 
     /// `AccessLog`: who tried to look at the patient's data, oldest first; one
@@ -300,7 +300,7 @@ impl EhrClient {
         page_size: u32,
         bookmark: &str,
     ) -> Result<AccessLogPage> {
-        self.call::<f::AccessLog>((id.clone(), query.clone(), page_size, bookmark.to_owned()), &[]).await
+        self.call_sealed::<f::AccessLog, _>((id.clone(), query.clone(), page_size, bookmark.to_owned()), &[]).await
     }
 
     /// Every access attempt matching `query`, all pages.
@@ -349,7 +349,7 @@ impl EhrClient {
 
     /// `VerifyRecord`.
     pub async fn verify_record(&self, id: &PatientId, record_id: &str, version: u32) -> Result<Verification> {
-        self.call::<f::VerifyRecord>((id.clone(), record_id.to_owned(), version), &[]).await
+        self.call_sealed::<f::VerifyRecord, _>((id.clone(), record_id.to_owned(), version), &[]).await
     }
 
     /// `ListRecords`, optionally of one kind; pass the returned bookmark for the next page.
@@ -360,12 +360,13 @@ impl EhrClient {
         page_size: u32,
         bookmark: &str,
     ) -> Result<RecordPage> {
-        self.call::<f::ListRecords>((id.clone(), KindFilter::from(kind), page_size, bookmark.to_owned()), &[]).await
+        self.call_sealed::<f::ListRecords, _>((id.clone(), KindFilter::from(kind), page_size, bookmark.to_owned()), &[])
+            .await
     }
 
     /// `VerifyPrescription`: compares the hash of the pharmacist's copy with the ledger's.
     pub async fn verify_prescription(&self, record_id: &str, hash: &str) -> Result<PrescriptionCheck> {
-        self.call::<f::VerifyPrescription>((record_id.to_owned(), hash.to_owned()), &[]).await
+        self.call_sealed::<f::VerifyPrescription, _>((record_id.to_owned(), hash.to_owned()), &[]).await
     }
 
     /// `DispensePrescription`: once only, with the dispensing code from the patient's slip.
@@ -388,7 +389,7 @@ impl EhrClient {
 
     /// `AuditTrail`.
     pub async fn audit_trail(&self, id: &PatientId) -> Result<Vec<AuditLine>> {
-        self.call::<f::AuditTrail>((id.clone(),), &[]).await
+        self.call_sealed::<f::AuditTrail, _>((id.clone(),), &[]).await
     }
 
     /// `SearchPatients` (works on LevelDB and CouchDB peers). The query goes as
