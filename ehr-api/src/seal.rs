@@ -143,8 +143,7 @@ impl OpeningKey {
             tx_id.as_bytes(),
         )
         .map_err(|_| OpenError::Decrypt)?;
-        // serde's message may quote the decrypted value; only where it failed is kept.
-        serde_json::from_slice(&plaintext)
-            .map_err(|e| OpenError::Content(format!("{:?} at line {}, column {}", e.classify(), e.line(), e.column())))
+        // serde's message may quote the decrypted value: it is redacted.
+        serde_json::from_slice(&plaintext).map_err(|e| OpenError::Content(crate::error::redacted(&e)))
     }
 }

@@ -17,7 +17,7 @@ use fabric_chaincode_shim::Stub;
 use crate::access::{Caller, forbidden, grounds, is_attending, not_erased, patient_for, require_hospital};
 use crate::error::{EhrError, Result};
 use crate::events::{Action, notify};
-use crate::input::salt_from_transient;
+use crate::input::{self, salt_from_transient};
 use crate::model::{
     AccessEntry, Basis, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
     Purpose, Role, Scope,
@@ -27,14 +27,8 @@ use crate::search;
 use crate::store::{self, ACCESS_WINDOW_SECONDS};
 
 fn private_from_transient(stub: &Stub) -> Result<PrivatePatient> {
-    let raw = stub.transient().get(TRANSIENT_PATIENT).ok_or_else(|| {
-        EhrError::bad(
-            "transient.patient",
-            "is required: send the patient's details as transient data, never as arguments",
-        )
-    })?;
     let details: PatientDetails =
-        serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.patient", format!("is not valid: {e}")))?;
+        input::json(stub, TRANSIENT_PATIENT, "send the patient's details as transient data, never as arguments")?;
     details.validate()?;
     Ok(PrivatePatient { details, salt: salt_from_transient(stub)? })
 }
@@ -47,12 +41,11 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf
         return Err(EhrError::Forbidden("only doctors register patients".into()));
     }
     let private = private_from_transient(&stub)?;
-    let raw_key = stub.transient().get(TRANSIENT_FILE_KEY).ok_or_else(|| {
-        EhrError::bad(
-            "transient.fileKey",
-            "is required: 32 random bytes as 64 hex digits, the key the patient's files are encrypted with",
-        )
-    })?;
+    let raw_key = input::required(
+        &stub,
+        TRANSIENT_FILE_KEY,
+        "32 random bytes as 64 hex digits, the key the patient's files are encrypted with",
+    )?;
     let file_key = FileKey::parse("transient.fileKey", raw_key)?;
     if let Some(existing) = store::patient(&stub, &id).await? {
         // Ids are one namespace across hospitals: a taken id is refused, never shared.

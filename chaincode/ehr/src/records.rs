@@ -23,7 +23,7 @@ use ehr_api::views::Verification;
 
 use crate::error::{EhrError, Result};
 use crate::events::{Action, notify};
-use crate::input::salt_from_transient;
+use crate::input::{self, salt_from_transient};
 use crate::model::DiagnosisRef;
 use crate::model::{
     KindFilter, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
@@ -34,11 +34,8 @@ use crate::search::TRANSIENT_QUERY;
 use crate::store;
 
 fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
-    let raw = stub.transient().get(TRANSIENT_RECORD).ok_or_else(|| {
-        EhrError::bad("transient.record", "is required: send the record as transient data, never as arguments")
-    })?;
     let input: RecordInput =
-        serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.record", format!("is not valid: {e}")))?;
+        input::json(stub, TRANSIENT_RECORD, "send the record as transient data, never as arguments")?;
     input.body.validate()?;
     if input.attachments.len() > MAX_ATTACHMENTS {
         return Err(EhrError::bad("attachments", format!("at most {MAX_ATTACHMENTS} per record")));
@@ -270,13 +267,12 @@ fn dispense_code_hash(stub: &Stub) -> Result<String> {
 
 /// The dispensing code from transient data: 32-128 characters of `A-Z a-z 0-9 - _`.
 fn dispense_code(stub: &Stub) -> Result<String> {
-    let raw = stub.transient().get(TRANSIENT_DISPENSE_CODE).ok_or_else(|| {
-        EhrError::bad(
-            "transient.dispenseCode",
-            "is required: the prescription's dispensing code from the patient's slip (at least 16 random bytes, hex or base64url)",
-        )
-    })?;
-    let code = String::from_utf8(raw.clone()).map_err(|_| EhrError::bad("transient.dispenseCode", "must be text"))?;
+    let raw = input::required(
+        stub,
+        TRANSIENT_DISPENSE_CODE,
+        "the prescription's dispensing code from the patient's slip (at least 16 random bytes, hex or base64url)",
+    )?;
+    let code = String::from_utf8(raw.to_vec()).map_err(|_| EhrError::bad("transient.dispenseCode", "must be text"))?;
     let ok =
         (32..=128).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
     if !ok {
@@ -459,11 +455,8 @@ pub(crate) async fn search_records(
 ) -> Result<SealedOf<RecordPage>> {
     let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
-    let raw = stub.transient().get(TRANSIENT_QUERY).ok_or_else(|| {
-        EhrError::bad("transient.query", "is required: send the record query as transient data, never as an argument")
-    })?;
     let query: RecordQuery =
-        serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.query", format!("is not valid: {e}")))?;
+        input::json(&stub, TRANSIENT_QUERY, "send the record query as transient data, never as an argument")?;
     let page = find_records(&stub, &caller, &id, &query, page_size, &bookmark).await?;
     seal_to.seal(&stub, &page).await
 }

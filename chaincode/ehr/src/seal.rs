@@ -33,13 +33,11 @@ pub(crate) struct SealTo(Recipient);
 impl SealTo {
     /// Reads the key; 400 when it is missing or not 32 bytes, before anything is read.
     pub(crate) fn from_transient(stub: &Stub) -> Result<Self> {
-        let raw = stub.transient().get(TRANSIENT_SEAL_TO).ok_or_else(|| {
-            EhrError::bad(
-                "transient.sealTo",
-                "is required: patient data is only returned encrypted to a one-time X25519 public key (32 bytes) sent as transient data",
-            )
-        })?;
-        Self::from_bytes(raw)
+        Self::from_bytes(crate::input::required(
+            stub,
+            TRANSIENT_SEAL_TO,
+            "patient data is only returned encrypted to a one-time X25519 public key (32 bytes) sent as transient data",
+        )?)
     }
 
     /// A key from its 32 raw bytes; 400 when they are not a usable X25519 public key.

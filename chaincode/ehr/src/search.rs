@@ -150,10 +150,7 @@ fn check_caller(caller: &Caller) -> Result<()> {
 }
 
 fn query_from_transient(stub: &Stub) -> Result<PatientQuery> {
-    let raw = stub.transient().get(TRANSIENT_QUERY).ok_or_else(|| {
-        EhrError::bad("transient.query", "is required: send the search query as transient data, never as an argument")
-    })?;
-    serde_json::from_slice(raw).map_err(|e| EhrError::bad("transient.query", format!("is not valid: {e}")))
+    crate::input::json(stub, TRANSIENT_QUERY, "send the search query as transient data, never as an argument")
 }
 
 /// Whether `record` may appear in the caller's hits. A search over patient

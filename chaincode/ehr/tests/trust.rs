@@ -329,6 +329,21 @@ async fn patient_data_leaves_only_sealed_and_a_missing_or_bad_key_is_400() {
     assert_eq!(page["records"][0]["kind"], "diagnosis");
 }
 
+/// Details that do not decode are refused without being echoed: the refusal
+/// reaches the caller and the peer's log, and the details are patient data.
+#[tokio::test]
+async fn a_refusal_does_not_echo_the_patient_data_it_refuses() {
+    let w = w();
+    let before = w.snapshot();
+    let out = w.with(&w.doctor_a, &["RegisterPatient", "P-0002"], "patient", json!("Jane Secret-Name")).await;
+    refused(&out, 400, "transient.patient: is not valid: invalid type: string");
+    assert!(!out.response.message.contains("Secret"), "{}", out.response.message);
+    let out = w.with(&w.doctor_a, &["RegisterPatient", "P-0002"], "patient", json!({"nmae": "Jane Secret-Name"})).await;
+    refused(&out, 400, "unknown field `nmae`");
+    assert!(!out.response.message.contains("Secret"), "{}", out.response.message);
+    assert_eq!(w.snapshot(), before, "a refused registration writes nothing");
+}
+
 /// An answer that carries no private data of its own (here an empty page) is
 /// still sealed under a secret only members' peers derive: whoever reads it in
 /// a block and guesses the plaintext cannot recompute the ciphertext to

@@ -112,15 +112,13 @@ fn json_arg<T: Serialize>(value: &T) -> Result<String> {
 
 fn decode<T: DeserializeOwned>(function: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
-        // Neither the answer nor serde's excerpt of it goes into the message:
+        // Neither the answer nor the values serde quotes go into the message:
         // an answer may carry patient data, and errors reach logs.
         EhrClientError::Decode(format!(
-            "{function} answered {} bytes that are not what this client expects ({:?} at line {}, column {}); \
-             are client and chaincode the same version?",
+            "{function} answered {} bytes that are not what this client expects ({}); are client and chaincode the \
+             same version?",
             bytes.len(),
-            e.classify(),
-            e.line(),
-            e.column()
+            ehr_api::error::redacted(&e)
         ))
     })
 }
