@@ -72,6 +72,21 @@ pub struct RecordInput {
     pub attachments: Vec<Attachment>,
 }
 
+impl RecordInput {
+    /// The rules of the content and of at most [`crate::model::MAX_ATTACHMENTS`]
+    /// files: the contract applies them, and a client can before it sends.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        self.body.validate()?;
+        if self.attachments.len() > crate::model::MAX_ATTACHMENTS {
+            return Err(crate::error::Invalid::bad(
+                "attachments",
+                format!("at most {} per record", crate::model::MAX_ATTACHMENTS),
+            ));
+        }
+        self.attachments.iter().try_for_each(Attachment::validate)
+    }
+}
+
 /// A record for a permitted reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

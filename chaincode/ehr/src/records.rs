@@ -36,13 +36,7 @@ use crate::store;
 fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
     let input: RecordInput =
         input::json(stub, TRANSIENT_RECORD, "send the record as transient data, never as arguments")?;
-    input.body.validate()?;
-    if input.attachments.len() > MAX_ATTACHMENTS {
-        return Err(EhrError::bad("attachments", format!("at most {MAX_ATTACHMENTS} per record")));
-    }
-    for a in &input.attachments {
-        a.validate()?;
-    }
+    input.validate()?;
     Ok(PrivateRecord { body: input.body, attachments: input.attachments, salt: salt_from_transient(stub)? })
 }
 

@@ -80,7 +80,7 @@ fn verdict<T: Serialize>(out: Output, what: &str, ledger_hash: &str, matches: bo
 }
 
 pub(crate) fn patient_id(raw: &str) -> Result<PatientId> {
-    PatientId::parse(raw).map_err(|e| EhrClientError::Usage(e.to_string()))
+    Ok(PatientId::parse(raw)?)
 }
 
 /// `YYYY-MM-DD` (midnight UTC) or Unix seconds.
@@ -223,9 +223,8 @@ fn details(d: cli::Details, current: Option<PatientDetails>) -> Result<PatientDe
             d.description.unwrap_or_default(),
         ),
     };
-    let details = PatientDetails { name, birth_date, sex, contact, description };
-    details.validate().map_err(|e| EhrClientError::Usage(e.to_string()))?;
-    Ok(details)
+    // The client checks the details against the contract's rules before sending.
+    Ok(PatientDetails { name, birth_date, sex, contact, description })
 }
 
 async fn patient(client: &EhrClient, cmd: PatientCmd, out: Output) -> Result<()> {
@@ -299,7 +298,8 @@ fn body(kind: RecordKind, b: &cli::Body) -> Result<RecordBody> {
         RecordKind::ImagingReport => RecordBody::ImagingReport { modality: need(&b.modality, "modality")?, text },
         RecordKind::ClinicalNote => RecordBody::ClinicalNote { text },
     };
-    body.validate().map_err(|e| EhrClientError::Usage(e.to_string()))?;
+    // Checked before any attached file is uploaded, not only when the record is sent.
+    body.validate()?;
     Ok(body)
 }
 
@@ -354,7 +354,7 @@ fn write_copy(path: &Path, slip: &Slip) -> Result<()> {
 /// Opens the audited access window a read needs (the attempt is logged and
 /// the patient notified); a refusal is "not allowed" (exit 4), not bad usage.
 async fn open_window(client: &EhrClient, id: &PatientId, purpose: &str) -> Result<AccessEntry> {
-    let purpose = Purpose::parse(purpose).map_err(|e| EhrClientError::Usage(e.to_string()))?;
+    let purpose = Purpose::parse(purpose)?;
     let access = client.open_access(id, purpose).await?;
     if !access.granted {
         return Err(EhrClientError::Refused(format!(
@@ -482,7 +482,8 @@ async fn upload(config: &Config, client: &EhrClient, args: cli::Upload, out: Out
             ));
         }
     };
-    body.validate().map_err(|e| EhrClientError::Usage(e.to_string()))?;
+    // Checked before the file is uploaded.
+    body.validate()?;
     let attachments =
         store_files(config, client, &id, std::slice::from_ref(&args.file), args.media_type.as_deref()).await?;
     let file = attachments[0].clone();

@@ -49,6 +49,7 @@ pub(crate) fn code(err: &EhrClientError) -> u8 {
         EhrClientError::Ca(_) => FORBIDDEN,
         EhrClientError::Files(FilesError::HashMismatch { .. } | FilesError::NotEncrypted { .. }) => INTEGRITY,
         EhrClientError::Config(_)
+        | EhrClientError::Invalid(_)
         | EhrClientError::NoNetwork(_)
         | EhrClientError::NotSignedIn { .. }
         | EhrClientError::Usage(_) => USAGE,

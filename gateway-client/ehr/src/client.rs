@@ -205,11 +205,16 @@ impl EhrClient {
         key.open(&tx_id, &sealed).map_err(|e| EhrClientError::Decode(format!("{}: {e}", F::NAME)))
     }
 
+    /// The details as transient data, once they pass the contract's rules
+    /// (checked here too, so that bad input is named before anything is sent).
     fn patient_transient(details: &PatientDetails) -> Result<Vec<(&'static str, Vec<u8>)>> {
+        details.validate()?;
         Ok(vec![(TRANSIENT_PATIENT, json_arg(details)?.into_bytes()), (TRANSIENT_SALT, fresh_salt().into_bytes())])
     }
 
+    /// The record as transient data, once it passes the contract's rules.
     fn record_transient(record: &RecordInput, salt: &str) -> Result<Vec<(&'static str, Vec<u8>)>> {
+        record.validate()?;
         Ok(vec![(TRANSIENT_RECORD, json_arg(record)?.into_bytes()), (TRANSIENT_SALT, salt.as_bytes().to_vec())])
     }
 
@@ -472,5 +477,37 @@ impl EhrClient {
                 }
             })
             .boxed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ehr_api::model::{Attachment, MAX_ATTACHMENTS, RecordBody};
+
+    #[test]
+    fn input_that_breaks_the_contracts_rules_is_refused_before_sending() {
+        let details = PatientDetails {
+            name: "Jane Doe".into(),
+            birth_date: "1984-13-01".into(),
+            sex: "female".into(),
+            contact: String::new(),
+            description: String::new(),
+        };
+        let err = EhrClient::patient_transient(&details).unwrap_err();
+        assert!(matches!(err, EhrClientError::Invalid(ref i) if i.field.contains("birthDate")), "{err:?}");
+
+        let file = Attachment {
+            sha256: "ab".repeat(32),
+            size: 1,
+            media_type: "application/pdf".into(),
+            location: "file:///x".into(),
+        };
+        let record = RecordInput {
+            body: RecordBody::ClinicalNote { text: "fine".into() },
+            attachments: vec![file; MAX_ATTACHMENTS + 1],
+        };
+        let err = EhrClient::record_transient(&record, &"00".repeat(32)).unwrap_err();
+        assert!(matches!(err, EhrClientError::Invalid(ref i) if i.field == "attachments"), "{err:?}");
     }
 }

@@ -21,6 +21,9 @@ pub enum EhrClientError {
     /// Storing or fetching an off-chain file failed.
     #[error(transparent)]
     Files(#[from] FilesError),
+    /// The input breaks one of the contract's rules, found before sending.
+    #[error(transparent)]
+    Invalid(#[from] ehr_api::Invalid),
     /// Settings are missing or wrong.
     #[error("configuration: {0}")]
     Config(String),
