@@ -16,13 +16,25 @@ use ehr_api::model::{
 };
 use ehr_api::views::PatientQuery;
 use ehr_api::views::{AccessQuery, RecordInput, RecordQuery};
-use ehr_client::config::{Settings, config_path};
-use ehr_client::files::{FileStore, StoredFile};
+use ehr_client::config::Settings;
+use ehr_client::files::FileStore;
 use ehr_client::session::{self, SignedIn, Source};
 use ehr_client::{Config, EhrClient, EhrClientError, RecordWritten, Result, Slip, copy_hash};
 
 use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
 use crate::output::{Output, display_name, progress_bar};
+
+/// The config file's path: `EHR_CONFIG` when given, else
+/// `$XDG_CONFIG_HOME/ehr/config.toml`, else `~/.config/ehr/config.toml`.
+/// `lookup` reads the environment (a map in tests).
+fn config_path(lookup: &impl Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(p) = lookup("EHR_CONFIG").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let home = lookup("HOME").unwrap_or_else(|| ".".into());
+    let base = lookup("XDG_CONFIG_HOME").filter(|v| !v.is_empty()).unwrap_or_else(|| format!("{home}/.config"));
+    PathBuf::from(base).join("ehr/config.toml")
+}
 
 /// Resolves the settings: flags and environment (clap), then the config
 /// file, then the network's description and defaults (the library).
@@ -242,7 +254,7 @@ async fn patient(client: &EhrClient, cmd: PatientCmd, out: Output) -> Result<()>
         }
         PatientCmd::Update { patient, details: d } => {
             let id = patient_id(&patient)?;
-            client.open_access(&id, Purpose::Treatment).await?;
+            client.open_window(&id, Purpose::Treatment).await?;
             let current = client.read_patient(&id).await?.details;
             let record = client.update_patient(&id, &details(d, Some(current))?).await?;
             out.show(&format!("updated {id} to version {}", record.version), &record)
@@ -326,15 +338,14 @@ pub(crate) async fn store_files(
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let store = open_store(config)?.encrypted_with(client.file_key(patient).await?);
+    let store = client.patient_files(&open_store(config)?, patient).await?;
     let mut out = Vec::new();
     for path in files {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let StoredFile { sha256, size, media_type, location } =
-            store.upload(path, media_type, progress_bar(size, label)).await?;
-        tracing::info!(%sha256, size, %location, "stored");
-        out.push(Attachment { sha256, size, media_type, location });
+        let stored = store.upload(path, media_type, progress_bar(size, label)).await?;
+        tracing::info!(sha256 = %stored.sha256, size = stored.size, location = %stored.location, "stored");
+        out.push(Attachment::from(stored));
     }
     Ok(out)
 }
@@ -353,16 +364,9 @@ fn write_copy(path: &Path, slip: &Slip) -> Result<()> {
 
 /// Opens the audited access window a read needs (the attempt is logged and
 /// the patient notified); a refusal is "not allowed" (exit 4), not bad usage.
+/// Opens the access window a reading command needs, for the purpose given on its command line.
 async fn open_window(client: &EhrClient, id: &PatientId, purpose: &str) -> Result<AccessEntry> {
-    let purpose = Purpose::parse(purpose)?;
-    let access = client.open_access(id, purpose).await?;
-    if !access.granted {
-        return Err(EhrClientError::Refused(format!(
-            "access to {id} was refused ({}); the attempt is in the access log",
-            access.basis
-        )));
-    }
-    Ok(access)
+    client.open_window(id, Purpose::parse(purpose)?).await
 }
 
 /// Writes the patient's copy where `--copy-out` says; returns the record's hash.
@@ -455,7 +459,7 @@ async fn download(
         return Err(EhrClientError::Usage(format!("record {record} has no files")));
     }
     std::fs::create_dir_all(dir).map_err(|e| EhrClientError::Usage(format!("cannot create {}: {e}", dir.display())))?;
-    let store = open_store(config)?.encrypted_with(client.file_key(id).await?);
+    let store = client.patient_files(&open_store(config)?, id).await?;
     let mut files = Vec::new();
     for a in &view.attachments {
         let ext = a.media_type.rsplit('/').next().filter(|e| e.len() <= 8).unwrap_or("bin");

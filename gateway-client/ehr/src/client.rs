@@ -263,6 +263,31 @@ impl EhrClient {
         self.call_sealed::<f::OpenAccess, _>((id.clone(), purpose.as_str().to_owned()), &[]).await
     }
 
+    /// `OpenAccess` for a caller who goes on to read: a refused window (the
+    /// attempt is logged all the same) is [`EhrClientError::Refused`], not an
+    /// entry to inspect.
+    pub async fn open_window(&self, id: &PatientId, purpose: Purpose) -> Result<AccessEntry> {
+        let access = self.open_access(id, purpose).await?;
+        if !access.granted {
+            return Err(EhrClientError::Refused(format!(
+                "access to {id} was refused ({}); the attempt is in the access log",
+                access.basis
+            )));
+        }
+        Ok(access)
+    }
+
+    /// `store` as the patient's store: what it uploads is encrypted, and what it
+    /// downloads decrypted, with the patient's file key (fetched, sealed, from
+    /// the contract).
+    pub async fn patient_files(
+        &self,
+        store: &crate::files::FileStore,
+        id: &PatientId,
+    ) -> Result<crate::files::FileStore> {
+        Ok(store.encrypted_with(self.file_key(id).await?))
+    }
+
     /// `ReadPatient` (needs an open access window); the answer comes sealed to this call's key.
     pub async fn read_patient(&self, id: &PatientId) -> Result<PatientView> {
         self.call_sealed::<f::ReadPatient, _>((id.clone(),), &[]).await

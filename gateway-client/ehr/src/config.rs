@@ -100,18 +100,6 @@ impl Settings {
     }
 }
 
-/// The config file's path: `EHR_CONFIG` when given, else
-/// `$XDG_CONFIG_HOME/ehr/config.toml`, else `~/.config/ehr/config.toml`.
-/// `lookup` reads the environment (a map in tests).
-pub fn config_path(lookup: &impl Fn(&str) -> Option<String>) -> PathBuf {
-    if let Some(p) = lookup("EHR_CONFIG").filter(|v| !v.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let home = lookup("HOME").unwrap_or_else(|| ".".into());
-    let base = lookup("XDG_CONFIG_HOME").filter(|v| !v.is_empty()).unwrap_or_else(|| format!("{home}/.config"));
-    PathBuf::from(base).join("ehr/config.toml")
-}
-
 /// A network as it describes itself in `network.json`: what a client needs
 /// to reach each organisation. Keys this client does not know are ignored, so
 /// that a newer network's file still serves an older client.

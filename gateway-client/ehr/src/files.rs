@@ -197,6 +197,13 @@ pub struct StoredFile {
     pub location: String,
 }
 
+impl From<StoredFile> for ehr_api::model::Attachment {
+    /// The file as a record names it.
+    fn from(f: StoredFile) -> Self {
+        Self { sha256: f.sha256, size: f.size, media_type: f.media_type, location: f.location }
+    }
+}
+
 /// Reports the progress of a transfer to the caller, who draws it as it likes
 /// (a terminal bar in the `ehr` tool, log lines, a web page): this library
 /// draws nothing.
