@@ -27,7 +27,7 @@ impl Caller {
     /// roles registry lets the caller's organisation assert.
     pub(crate) async fn of(stub: &Stub) -> Result<Self> {
         let id = stub.client_identity().map_err(|e| EhrError::Forbidden(format!("cannot identify the caller: {e}")))?;
-        if !id.has_ou(crate::registry::CLIENT_OU) {
+        if !id.has_ou(ehr_api::registry::CLIENT_OU) {
             return Err(EhrError::Forbidden(format!(
                 "the caller's certificate is not a client identity of {} (NodeOU client); only client identities act on patient data",
                 id.msp_id()

@@ -13,14 +13,16 @@
 
 use fabric_chaincode_shim::Stub;
 
-pub use ehr_api::events::{Action, EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
+use ehr_api::events::{Action, EVENT_NAME, Notification, NotificationKeySeed, SealedNotices};
 
 use crate::access::{Caller, forbidden};
 use crate::error::Result;
 use crate::model::{PatientId, PatientRecord, Person, Role};
-use crate::registry::OrgKind;
-use crate::seal::{OpeningKey, SealTo, SealedOf};
+use crate::seal::SealTo;
 use crate::store;
+use ehr_api::functions::SealedOf;
+use ehr_api::registry::OrgKind;
+use ehr_api::seal::OpeningKey;
 
 fn patient_recipient(id: &PatientId) -> String {
     format!("patient:{id}")

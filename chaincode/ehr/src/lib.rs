@@ -32,26 +32,18 @@
 mod access;
 mod admin;
 mod error;
-pub mod events;
+mod events;
 mod input;
-pub mod model;
+mod model;
 mod patients;
 mod records;
-pub mod registry;
-pub mod seal;
-pub mod search;
+mod registry;
+mod seal;
+mod search;
 mod store;
 
-pub use error::{EhrError, Result};
-pub use patients::{
-    AccessLogPage, AccessQuery, PatientView, TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT, Verification,
-};
-pub use records::{
-    AuditLine, MAX_ATTACHMENTS, PatientHistory, PrescriptionCheck, RecordHistory, RecordInput, RecordPage, RecordQuery,
-    RecordView, TRANSIENT_DISPENSE_CODE, TRANSIENT_RECORD, Version,
-};
-
 use ehr_api::functions::{Function, Kind};
+pub use error::{EhrError, Result};
 use fabric_chaincode_shim::{Contract, ContractError, Router, Stub};
 
 /// Chaincode title in the contract metadata.

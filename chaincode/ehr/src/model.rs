@@ -5,15 +5,15 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use ehr_api::model::*;
+pub(crate) use ehr_api::model::*;
 
 /// The document type CouchDB indexes and Mango selectors use.
-pub const DOC_TYPE: &str = "ehr.search";
+pub(crate) const DOC_TYPE: &str = "ehr.search";
 
 /// What search knows of one patient (private).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SearchDoc {
+pub(crate) struct SearchDoc {
     /// Always [`DOC_TYPE`].
     pub doc_type: String,
     /// The patient.
@@ -35,7 +35,7 @@ pub struct SearchDoc {
 /// One diagnosis code and the record it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct DiagnosisRef {
+pub(crate) struct DiagnosisRef {
     /// The record.
     pub record_id: String,
     /// Its ICD-10 code, upper-case.

@@ -10,21 +10,23 @@
 //! Functions that write take their arguments as transient data and seal their
 //! answers: a block must not say who reached which patient (see `store`).
 
-pub use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
-pub use ehr_api::views::{AccessLogPage, AccessQuery, PatientView, Verification};
+use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT};
+use ehr_api::views::{AccessLogPage, AccessQuery, PatientView, Verification};
 use fabric_chaincode_shim::Stub;
 
 use crate::access::{Caller, forbidden, grounds, is_attending, not_erased, patient_for, require_hospital};
 use crate::error::{EhrError, Result};
-use crate::events::{Action, notify};
+use crate::events::notify;
 use crate::input::{self, salt_from_transient};
 use crate::model::{
     AccessEntry, Basis, Consent, FileKey, Grantee, PatientDetails, PatientId, PatientRecord, Person, PrivatePatient,
     Purpose, Role, Scope,
 };
-use crate::seal::{SealTo, SealedOf};
+use crate::seal::SealTo;
 use crate::search;
 use crate::store::{self, ACCESS_WINDOW_SECONDS};
+use ehr_api::events::Action;
+use ehr_api::functions::SealedOf;
 
 fn private_from_transient(stub: &Stub) -> Result<PrivatePatient> {
     let details: PatientDetails =
@@ -60,7 +62,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf
         home_msp: caller.person.msp.clone(),
         attending: vec![caller.person.clone()],
         version: 1,
-        hashes: vec![store::version_hash(&private)?],
+        hashes: vec![ehr_api::hash::version_hash(&private)?],
         created: stamp.clone(),
         updated: stamp,
         erased: None,
@@ -86,7 +88,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<P
     not_erased(&record)?;
     let private = private_from_transient(&stub)?;
     record.version += 1;
-    record.hashes.push(store::version_hash(&private)?);
+    record.hashes.push(ehr_api::hash::version_hash(&private)?);
     record.updated = crate::access::stamp(&stub, &caller)?;
     store::put_private(&stub, &record, &private).await?;
     store::put_patient(&stub, &record).await?;
@@ -224,7 +226,7 @@ pub(crate) async fn read(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Pat
     let private = store::private(&stub, &record, record.version)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no private data for patient {id}")))?;
-    let current = store::version_hash(&private)?;
+    let current = ehr_api::hash::version_hash(&private)?;
     let verified = record.hashes.last() == Some(&current);
     seal_to.seal(&stub, &PatientView { details: private.details, verified, record }).await
 }
@@ -238,7 +240,7 @@ pub(crate) async fn verify(stub: Stub, (id, version): (PatientId, u32)) -> Resul
         return Err(forbidden("verifying", &id));
     }
     let private_hash = match store::private(&stub, &record, version).await? {
-        Some(p) => Some(store::version_hash(&p)?),
+        Some(p) => Some(ehr_api::hash::version_hash(&p)?),
         None => None,
     };
     store::verification(id, version, &record.hashes, private_hash)

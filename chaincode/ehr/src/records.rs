@@ -7,9 +7,8 @@
 //! also get a status that pharmacists check against the hash of the copy they
 //! were handed, without seeing anything else about the patient.
 
-pub use ehr_api::model::MAX_ATTACHMENTS;
-pub use ehr_api::transient::{TRANSIENT_DISPENSE_CODE, TRANSIENT_RECORD};
-pub use ehr_api::views::{
+use ehr_api::transient::{TRANSIENT_DISPENSE_CODE, TRANSIENT_RECORD};
+use ehr_api::views::{
     AuditLine, PatientHistory, PrescriptionCheck, RecordHistory, RecordInput, RecordPage, RecordQuery, RecordView,
     Version,
 };
@@ -22,16 +21,18 @@ use crate::access::{
 use ehr_api::views::Verification;
 
 use crate::error::{EhrError, Result};
-use crate::events::{Action, notify};
+use crate::events::notify;
 use crate::input::{self, salt_from_transient};
 use crate::model::DiagnosisRef;
 use crate::model::{
     KindFilter, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
     RecordMeta, Role, Scope, Stamp, Tombstone,
 };
-use crate::seal::{SealTo, SealedOf};
-use crate::search::TRANSIENT_QUERY;
+use crate::seal::SealTo;
 use crate::store;
+use ehr_api::events::Action;
+use ehr_api::functions::SealedOf;
+use ehr_api::transient::TRANSIENT_QUERY;
 
 fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
     let input: RecordInput =
@@ -69,7 +70,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Reco
         patient_id: id.clone(),
         kind: private.body.kind(),
         version: 1,
-        hashes: vec![store::record_hash(&private)?],
+        hashes: vec![ehr_api::hash::record_hash(&private)?],
         created: stamp.clone(),
         updated: stamp.clone(),
         deleted: None,
@@ -130,7 +131,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
         return Err(EhrError::Conflict(format!("prescription {record_id} was dispensed and cannot change")));
     }
     meta.version += 1;
-    let hash = store::record_hash(&private)?;
+    let hash = ehr_api::hash::record_hash(&private)?;
     meta.hashes.push(hash.clone());
     meta.updated = crate::access::stamp(&stub, &caller)?;
     let home = patient.home_msp.as_str();
@@ -192,7 +193,7 @@ pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Re
     let private = store::private_record(&stub, &meta, meta.version)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no content for record {record_id} (erased?)")))?;
-    let verified = meta.hashes.last() == Some(&store::record_hash(&private)?);
+    let verified = meta.hashes.last() == Some(&ehr_api::hash::record_hash(&private)?);
     seal_to.seal(&stub, &RecordView { body: private.body, attachments: private.attachments, verified, meta }).await
 }
 
@@ -531,7 +532,7 @@ pub(crate) async fn verify(stub: Stub, (id, record_id, version): (PatientId, Str
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("record {record_id} of patient {id} does not exist")))?;
     let private_hash = match store::private_record(&stub, &meta, version).await? {
-        Some(p) => Some(store::record_hash(&p)?),
+        Some(p) => Some(ehr_api::hash::record_hash(&p)?),
         None => None,
     };
     store::verification(id, version, &meta.hashes, private_hash)

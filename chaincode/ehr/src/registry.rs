@@ -18,11 +18,11 @@ use fabric_chaincode_shim::Stub;
 use crate::error::{EhrError, Result};
 use crate::model::Role;
 
-pub use ehr_api::registry::{ADMIN_OU, CLIENT_OU, OrgKind, OrgRoles, RoleRegistry};
-pub use ehr_api::transient::TRANSIENT_CHANNEL_SECRET;
+use ehr_api::registry::{ADMIN_OU, RoleRegistry};
+use ehr_api::transient::TRANSIENT_CHANNEL_SECRET;
 
 /// Refuses a role that `msp`'s CA may not assert, naming both.
-pub fn check(registry: &RoleRegistry, msp: &str, role: Role) -> Result<()> {
+pub(crate) fn check(registry: &RoleRegistry, msp: &str, role: Role) -> Result<()> {
     let Some(org) = registry.org(msp) else {
         return Err(EhrError::Forbidden(format!(
             "organisation {msp} is not in the roles registry; its identities may do nothing"
@@ -104,6 +104,7 @@ pub(crate) async fn set_channel_secret(stub: Stub, (): ()) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ehr_api::registry::{OrgKind, OrgRoles};
 
     fn org(msp: &str, kind: OrgKind, roles: &[Role]) -> OrgRoles {
         OrgRoles { msp: msp.into(), kind, roles: roles.iter().copied().collect() }

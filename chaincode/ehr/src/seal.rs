@@ -22,8 +22,8 @@
 use fabric_chaincode_shim::Stub;
 use serde::Serialize;
 
-pub use ehr_api::functions::SealedOf;
-pub use ehr_api::seal::{INFO, OpenError, OpeningKey, Recipient, SCHEME, Sealed, TRANSIENT_SEAL_TO};
+use ehr_api::functions::SealedOf;
+use ehr_api::seal::{Recipient, TRANSIENT_SEAL_TO};
 
 use crate::error::{EhrError, Result};
 

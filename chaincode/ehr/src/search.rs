@@ -9,8 +9,8 @@
 //! a Mango selector built only from typed values, so user input can never add
 //! operators or fields to it.
 
-pub use ehr_api::transient::TRANSIENT_QUERY;
-pub use ehr_api::views::{PatientHit, PatientHits, PatientQuery};
+use ehr_api::transient::TRANSIENT_QUERY;
+use ehr_api::views::{PatientHit, PatientHits, PatientQuery};
 use fabric_chaincode_shim::Stub;
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
@@ -19,11 +19,12 @@ use crate::access::{Caller, grounds};
 use crate::error::{EhrError, Result};
 use crate::model::{DOC_TYPE, DiagnosisRef, SearchDoc};
 use crate::model::{PatientId, PatientRecord, Role, Scope};
-use crate::seal::{SealTo, SealedOf};
+use crate::seal::SealTo;
 use crate::store;
+use ehr_api::functions::SealedOf;
 
 /// Lower-case words with accents removed: `"Zoë  O'Brien"` → `["zoe", "o", "brien"]`.
-pub fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     let folded: String = text.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect();
     folded.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
@@ -111,7 +112,7 @@ fn regex_literal(s: &str) -> String {
 /// The Mango query for `query`. Every user value lands as a JSON string or
 /// number in a fixed place, escaped for the regex engine: input can never add
 /// operators or fields, so it can never widen the result.
-pub fn mango_query(query: &PatientQuery, limit: usize) -> Result<Value> {
+pub(crate) fn mango_query(query: &PatientQuery, limit: usize) -> Result<Value> {
     let c = Criteria::from(query)?;
     let mut and = vec![json!({"docType": DOC_TYPE})];
     for w in &c.name {
@@ -130,7 +131,13 @@ pub fn mango_query(query: &PatientQuery, limit: usize) -> Result<Value> {
 }
 
 /// Builds the search document for a patient's current details and diagnoses.
-pub fn document(id: &PatientId, name: &str, birth_date: &str, diagnoses: Vec<DiagnosisRef>, salt: &str) -> SearchDoc {
+pub(crate) fn document(
+    id: &PatientId,
+    name: &str,
+    birth_date: &str,
+    diagnoses: Vec<DiagnosisRef>,
+    salt: &str,
+) -> SearchDoc {
     SearchDoc {
         doc_type: DOC_TYPE.into(),
         patient_id: id.clone(),

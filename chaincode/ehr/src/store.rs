@@ -39,7 +39,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use ehr_api::hash::mac;
-pub(crate) use ehr_api::hash::{pseudonym, record_hash, version_hash};
+use ehr_api::hash::pseudonym;
 
 use crate::error::{EhrError, Result};
 use crate::model::SearchDoc;

@@ -65,7 +65,7 @@ fn prescription() -> Value {
 
 fn prescription_hash() -> String {
     let body = serde_json::from_value(prescription()).unwrap();
-    let p = ehr_chaincode::model::PrivateRecord { body, attachments: vec![], salt: SALT.into() };
+    let p = ehr_api::model::PrivateRecord { body, attachments: vec![], salt: SALT.into() };
     ehr_api::hash::record_hash(&p).unwrap()
 }
 

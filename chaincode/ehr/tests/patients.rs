@@ -272,7 +272,7 @@ async fn patient_data_never_reaches_public_state_or_events() {
     }
     let out = w.call(&w.other_patient, &["NotificationKey"]).await;
     assert_eq!(out.response.status, 403, "an unregistered patient has no key: {}", out.response.message);
-    let stranger = ehr_chaincode::seal::OpeningKey::from_random_bytes([9; 32]);
+    let stranger = ehr_api::seal::OpeningKey::from_random_bytes([9; 32]);
     assert!(common::open_notice(&open, &stranger).is_none(), "any other key opens nothing");
     for nobody in [&w.doctor_a1, &w.doctor_b1, &w.admin, &w.pharmacist] {
         let out = w.call(nobody, &["NotificationKey"]).await;

@@ -1,7 +1,7 @@
 //! Records, prescriptions, erasure and the audit trail: the EHR core scenario on the mock stub.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ehr_chaincode::model::{PrivateRecord, RecordBody};
+use ehr_api::model::{PrivateRecord, RecordBody};
 mod common;
 
 use common::{ok, person};

@@ -114,7 +114,7 @@ async fn searches_over_patient_data_find_only_patients_looked_at_on_the_ledger()
         .transient("query", br#"{"name":"zoe"}"#.to_vec())
         .transient("sealTo", key.public_bytes());
     let raw = w.mock.invoke(&w.router, call).await;
-    let sealed: ehr_chaincode::seal::Sealed = serde_json::from_slice(&raw.response.payload).unwrap();
+    let sealed: ehr_api::seal::Sealed = serde_json::from_slice(&raw.response.payload).unwrap();
     assert!(!raw.payload_text().contains("P-0001"), "a hit in the clear: {}", raw.payload_text());
     let hits: Value = key.open(&raw.tx_id, &sealed).unwrap();
     assert_eq!(hits["patients"][0]["patientId"], "P-0001");

@@ -291,12 +291,12 @@ async fn patient_data_leaves_only_sealed_and_a_missing_or_bad_key_is_400() {
     let out = w.mock.invoke(&w.router, call.clone()).await;
     let text = out.payload_text();
     assert!(!text.contains(NAME) && !text.contains("+44 20"), "patient data in the clear: {text}");
-    let sealed: ehr_chaincode::seal::Sealed = serde_json::from_slice(&out.response.payload).unwrap();
+    let sealed: ehr_api::seal::Sealed = serde_json::from_slice(&out.response.payload).unwrap();
     let view: Value = key.open(&out.tx_id, &sealed).unwrap();
     assert_eq!(view["details"]["name"], NAME);
     // Another transaction id (a replayed answer) or another key does not open it.
     assert!(key.open::<Value>("00".repeat(32).as_str(), &sealed).is_err());
-    assert!(ehr_chaincode::seal::OpeningKey::from_random_bytes([9; 32]).open::<Value>(&out.tx_id, &sealed).is_err());
+    assert!(ehr_api::seal::OpeningKey::from_random_bytes([9; 32]).open::<Value>(&out.tx_id, &sealed).is_err());
     // Deterministic: the same proposal endorsed twice gives the same bytes (two
     // hospitals' endorsements must match), with no random source in the chaincode.
     let again = w.mock.invoke(&w.router, call).await;
@@ -538,7 +538,7 @@ async fn a_block_shows_no_patient_nor_who_reached_them() {
     for out in &outs {
         assert_eq!(out.response.status, 200, "{}", out.response.message);
         let answer = String::from_utf8_lossy(&out.response.payload).into_owned();
-        assert!(serde_json::from_str::<ehr_chaincode::seal::Sealed>(&answer).is_ok(), "answer not sealed: {answer}");
+        assert!(serde_json::from_str::<ehr_api::seal::Sealed>(&answer).is_ok(), "answer not sealed: {answer}");
         let event = String::from_utf8_lossy(&out.event.as_ref().unwrap().payload).into_owned();
         for needle in ["P-0001", "HospitalB", who["id"].as_str().unwrap(), "second-opinion", "prescription", "consent"]
         {

@@ -2,7 +2,7 @@
 //! identities with fabric-ca style attributes, and small helpers.
 #![allow(dead_code, missing_docs, unreachable_pub, clippy::unwrap_used)]
 
-use ehr_chaincode::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
+use ehr_api::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
 use fabric_chaincode_shim::Router;
 use fabric_chaincode_shim::testing::{Invocation, MockStub, TestCa, TestIdentity, TxOutcome};
 use serde_json::{Value, json};
@@ -178,6 +178,6 @@ pub async fn notification_key(mock: &MockStub, router: &Router, who: &TestIdenti
 /// The notification in a transaction's event that `key` opens, if any.
 pub fn open_notice(out: &TxOutcome, key: &OpeningKey) -> Option<Value> {
     let event = out.event.as_ref()?;
-    let notices: ehr_chaincode::events::SealedNotices = serde_json::from_slice(&event.payload).unwrap();
+    let notices: ehr_api::events::SealedNotices = serde_json::from_slice(&event.payload).unwrap();
     notices.notices.iter().find_map(|n| key.open::<Value>(&out.tx_id, n).ok())
 }
