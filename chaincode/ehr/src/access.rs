@@ -9,6 +9,7 @@ use crate::model::{
     Basis, Consent, Grantee, PatientId, PatientRecord, Person, RecordKind, RecordMeta, Role, Scope, Stamp,
 };
 use crate::store;
+use ehr_api::registry::RoleRegistry;
 
 /// The caller of a transaction, read only from their certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub(crate) struct Caller {
     pub(crate) role: Role,
     /// For patients: the patient id their certificate is bound to (`patient_id` attribute).
     pub(crate) patient_id: Option<String>,
+    /// The roles registry in force, read once per transaction with the caller.
+    pub(crate) registry: RoleRegistry,
 }
 
 impl Caller {
@@ -47,6 +50,7 @@ impl Caller {
             person: Person { id: id.id().to_owned(), msp: id.msp_id().to_owned() },
             role,
             patient_id: id.attribute("patient_id").map(str::to_owned),
+            registry,
         })
     }
 
@@ -126,9 +130,8 @@ pub(crate) fn not_erased(record: &PatientRecord) -> Result<()> {
 }
 
 /// Refuses a grantee or attending doctor that is not of a hospital in the roles registry.
-pub(crate) async fn require_hospital(stub: &Stub, field: &str, msp: &str) -> Result<()> {
-    let registry = store::role_registry(stub).await?;
-    if registry.is_some_and(|r| r.is_hospital(msp)) {
+pub(crate) fn require_hospital(caller: &Caller, field: &str, msp: &str) -> Result<()> {
+    if caller.registry.is_hospital(msp) {
         return Ok(());
     }
     Err(EhrError::bad(field, format!("{msp} is not a hospital in the roles registry")))

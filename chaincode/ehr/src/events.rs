@@ -17,7 +17,7 @@ use ehr_api::events::{Action, EVENT_NAME, Notification, NotificationKeySeed, Sea
 
 use crate::access::{Caller, forbidden};
 use crate::error::Result;
-use crate::model::{PatientId, PatientRecord, Person, Role};
+use crate::model::{PatientId, PatientRecord, Role};
 use crate::seal::SealTo;
 use crate::store;
 use ehr_api::functions::SealedOf;
@@ -42,22 +42,20 @@ pub(crate) async fn notify(
     stub: &Stub,
     patient: &PatientRecord,
     action: Action,
-    actor: &Person,
+    actor: &Caller,
     record_id: Option<&str>,
 ) -> Result<()> {
     let n = Notification {
         patient_id: patient.id.clone(),
         action,
-        actor: actor.clone(),
+        actor: actor.person.clone(),
         record_id: record_id.map(str::to_owned),
         tx_id: stub.tx_id().to_owned(),
     };
     let mut recipients = vec![patient_recipient(&patient.id)];
-    if let Some(registry) = store::role_registry(stub).await? {
-        recipients.extend(
-            registry.organisations.iter().filter(|o| o.kind == OrgKind::Regulator).map(|o| org_recipient(&o.msp)),
-        );
-    }
+    recipients.extend(
+        actor.registry.organisations.iter().filter(|o| o.kind == OrgKind::Regulator).map(|o| org_recipient(&o.msp)),
+    );
     let secret = store::seal_secret(stub).await?;
     let mut notices = Vec::with_capacity(recipients.len());
     for r in &recipients {

@@ -73,7 +73,7 @@ pub(crate) async fn register(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf
     let d = &private.details;
     let doc = search::document(&id, &d.name, &d.birth_date, Vec::new(), &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
-    notify(&stub, &record, Action::Registered, &caller.person, None).await?;
+    notify(&stub, &record, Action::Registered, &caller, None).await?;
     reply.seal(&stub, &record).await
 }
 
@@ -96,7 +96,7 @@ pub(crate) async fn update(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<P
     let d = &private.details;
     let doc = search::document(&id, &d.name, &d.birth_date, diagnoses, &private.salt);
     store::put_search_doc(&stub, &doc, &record.home_msp).await?;
-    notify(&stub, &record, Action::Updated, &caller.person, None).await?;
+    notify(&stub, &record, Action::Updated, &caller, None).await?;
     reply.seal(&stub, &record).await
 }
 
@@ -114,7 +114,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
     if doctor.id.is_empty() || doctor.msp.is_empty() {
         return Err(EhrError::bad("doctor", "needs both id and msp"));
     }
-    require_hospital(&stub, "doctor.msp", &doctor.msp).await?;
+    require_hospital(&caller, "doctor.msp", &doctor.msp)?;
     let stamp = crate::access::stamp(&stub, &caller)?;
     if doctor.msp != record.home_msp {
         let mut consented = false;
@@ -133,7 +133,7 @@ pub(crate) async fn add_attending(stub: Stub, (id, doctor): (PatientId, Person))
     }
     record.updated = stamp;
     store::put_patient(&stub, &record).await?;
-    notify(&stub, &record, Action::Updated, &caller.person, None).await?;
+    notify(&stub, &record, Action::Updated, &caller, None).await?;
     reply.seal(&stub, &record).await
 }
 
@@ -167,7 +167,7 @@ pub(crate) async fn remove_attending(stub: Stub, (id, doctor): (PatientId, Perso
     record.attending.retain(|d| d != &doctor);
     record.updated = crate::access::stamp(&stub, &caller)?;
     store::put_patient(&stub, &record).await?;
-    notify(&stub, &record, Action::Updated, &caller.person, None).await?;
+    notify(&stub, &record, Action::Updated, &caller, None).await?;
     reply.seal(&stub, &record).await
 }
 
@@ -200,8 +200,7 @@ pub(crate) async fn open_access(stub: Stub, (id, purpose): (PatientId, String)) 
     // (and no home hospital to guard it) there is nobody to record it for.
     let Some(record) = record else { return reply.seal(&stub, &entry).await };
     store::put_access(&stub, &entry, &record.home_msp).await?;
-    notify(&stub, &record, if entry.granted { Action::Accessed } else { Action::AccessDenied }, &caller.person, None)
-        .await?;
+    notify(&stub, &record, if entry.granted { Action::Accessed } else { Action::AccessDenied }, &caller, None).await?;
     reply.seal(&stub, &entry).await
 }
 
@@ -259,8 +258,8 @@ pub(crate) async fn grant_consent(
     }
     not_erased(&record)?;
     match &grantee {
-        Grantee::Doctor { person } => require_hospital(&stub, "grantee.person.msp", &person.msp).await?,
-        Grantee::Organisation { msp } => require_hospital(&stub, "grantee.msp", msp).await?,
+        Grantee::Doctor { person } => require_hospital(&caller, "grantee.person.msp", &person.msp)?,
+        Grantee::Organisation { msp } => require_hospital(&caller, "grantee.msp", msp)?,
     }
     let stamp = crate::access::stamp(&stub, &caller)?;
     if expires_at.is_some_and(|t| t <= stamp.at) {
@@ -268,7 +267,7 @@ pub(crate) async fn grant_consent(
     }
     let consent = Consent { patient_id: id.clone(), grantee, scope, expires_at, granted: stamp, revoked: None };
     store::put_consent(&stub, &consent, &record.home_msp).await?;
-    notify(&stub, &record, Action::ConsentGranted, &caller.person, None).await?;
+    notify(&stub, &record, Action::ConsentGranted, &caller, None).await?;
     reply.seal(&stub, &consent).await
 }
 
@@ -287,7 +286,7 @@ pub(crate) async fn revoke_consent(stub: Stub, (id, grantee): (PatientId, Grante
         .ok_or_else(|| EhrError::NotFound("no active consent for that grantee".into()))?;
     consent.revoked = Some(crate::access::stamp(&stub, &caller)?);
     store::put_consent(&stub, &consent, &record.home_msp).await?;
-    notify(&stub, &record, Action::ConsentRevoked, &caller.person, None).await?;
+    notify(&stub, &record, Action::ConsentRevoked, &caller, None).await?;
     reply.seal(&stub, &consent).await
 }
 

@@ -94,7 +94,7 @@ pub(crate) async fn add(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Reco
         };
         store::put_prescription(&stub, &status).await?;
     }
-    notify(&stub, &patient, Action::RecordAdded, &caller.person, Some(&record_id)).await?;
+    notify(&stub, &patient, Action::RecordAdded, &caller, Some(&record_id)).await?;
     reply.seal(&stub, &meta).await
 }
 
@@ -142,7 +142,7 @@ pub(crate) async fn update(stub: Stub, (id, record_id): (PatientId, String)) -> 
         s.hash = hash;
         store::put_prescription(&stub, s).await?;
     }
-    notify(&stub, &patient, Action::RecordUpdated, &caller.person, Some(&record_id)).await?;
+    notify(&stub, &patient, Action::RecordUpdated, &caller, Some(&record_id)).await?;
     reply.seal(&stub, &meta).await
 }
 
@@ -174,7 +174,7 @@ pub(crate) async fn delete(
         s.status = PrescriptionState::Revoked;
         store::put_prescription(&stub, &s).await?;
     }
-    notify(&stub, &patient, Action::RecordDeleted, &caller.person, Some(&record_id)).await?;
+    notify(&stub, &patient, Action::RecordDeleted, &caller, Some(&record_id)).await?;
     reply.seal(&stub, &meta).await
 }
 
@@ -349,7 +349,7 @@ pub(crate) async fn erase(stub: Stub, (id,): (PatientId,)) -> Result<SealedOf<Pa
     store::purge_file_key(&stub, &patient).await?;
     patient.erased = Some(stamp);
     store::put_patient(&stub, &patient).await?;
-    notify(&stub, &patient, Action::Erased, &caller.person, None).await?;
+    notify(&stub, &patient, Action::Erased, &caller, None).await?;
     reply.seal(&stub, &patient).await
 }
 
