@@ -14,29 +14,41 @@
 #                                            role=ROLE and each ATTR=VALUE in the certificate; secret NAMEpw)
 #   fabric-network/network.sh crypto         only make identities and channel blocks (also for docker-compose.yaml)
 #
-# Topology: three Raft orderers (four SmartBFT orderers with --bft); organisations
-# HospitalA, HospitalB and Regulator, each with one peer (LevelDB, gateway on)
-# and one fabric-ca server signing with the org's MSP CA; channel "ehr" created
-# through channel participation; the chaincode served by one ehr-chaincode
-# process per organisation, dialled by that organisation's peer over mutual TLS.
-# Endorsement: ehr needs both hospitals for new keys (each patient's keys then
-# carry a key-level policy naming the patient's home hospital); see EHR_POLICY.
+# The topology (organisations, users and roles, ports, policies, chaincodes)
+# is fabric-network/topology.toml, read through the `topology` tool (crate
+# fabric-network/topology, built on first use): three Raft orderers (four
+# SmartBFT orderers with --bft); organisations HospitalA, HospitalB and
+# Regulator, each with one peer (LevelDB, gateway on) and one fabric-ca server
+# signing with the org's MSP CA; channel "ehr" created through channel
+# participation; each chaincode served by one process per organisation,
+# dialled by that organisation's peer over mutual TLS.
 #
 # Everything lives in fabric-network/state/ (logs/, pids/, crypto/, users/...).
-# Ports are in ports.env, versions in versions.env.
+# Versions are in versions.env.
 set -euo pipefail
 
 NET="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$NET/.." && pwd)"
 STATE="$NET/state"
-CHANNEL=ehr
-ORGS=(hospitala hospitalb regulator)
 # shellcheck source=versions.env
 source "$NET/versions.env"
-# shellcheck source=ports.env
-set -a
-source "$NET/ports.env"
-set +a
+
+case "${1:-}" in
+    -h | --help | help | "") sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+esac
+
+# The topology tool, built (release, like the chaincode) when missing or stale;
+# `topology env` sets CHANNEL, ORGS, ORG_MSP, ORG_DOMAIN, ORG_USERS, ORDERERS,
+# RAFT_ORDERERS, every port by name and PORT_VARS (see its --help).
+TOPOLOGY="$REPO/target/release/topology"
+if ! build_log="$(cd "$REPO" && cargo build --release --locked -q -p ehr-topology 2>&1)"; then
+    printf '%s\n' "$build_log" >&2
+    printf '[network] ERROR: building the topology tool (cargo build --release -p ehr-topology) failed (output above)\n' >&2
+    exit 1
+fi
+topology() { "$TOPOLOGY" --repo "$REPO" "$@"; }
+topology_env="$(topology env)" || { printf '[network] ERROR: fabric-network/topology.toml cannot be used (above)\n' >&2; exit 1; }
+eval "$topology_env"
 
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-90}"
 
@@ -56,19 +68,16 @@ phase_start=0
 phase() { phase_start=$SECONDS; say "== $*"; }
 phase_done() { say "   done in $((SECONDS - phase_start))s"; }
 
-org_domain() { echo "$1.ehr"; }
-org_msp() {
-    case "$1" in
-        hospitala) echo HospitalAMSP ;;
-        hospitalb) echo HospitalBMSP ;;
-        regulator) echo RegulatorMSP ;;
-    esac
-}
-upper() { tr '[:lower:]' '[:upper:]' <<<"$1"; }
-port_of() { local v; v="$(upper "$1")_$2"; echo "${!v}"; }
+org_domain() { echo "${ORG_DOMAIN[$1]}"; }
+org_msp() { echo "${ORG_MSP[$1]}"; }
+# port_of NAME KIND: the port named <NAME>_<KIND> in the topology (NAME: an org or orderer).
+port_of() { local v="${1^^}_$2"; echo "${!v}"; }
+# orderer_count: how many orderers run (Raft: RAFT_ORDERERS; SmartBFT: all).
+orderer_count() { if [[ "${BFT:-0}" == 1 ]]; then echo "${#ORDERERS[@]}"; else echo "$RAFT_ORDERERS"; fi; }
 
 peer_dir() { echo "$STATE/crypto/peerOrganizations/$(org_domain "$1")"; }
-orderer_tls_ca() { echo "$STATE/crypto/ordererOrganizations/orderer.ehr/tlsca/tlsca.orderer.ehr-cert.pem"; }
+orderer_dir() { echo "$STATE/crypto/ordererOrganizations/$ORDERER_DOMAIN/orderers/$1.$ORDERER_DOMAIN"; }
+orderer_tls_ca() { echo "$STATE/crypto/ordererOrganizations/$ORDERER_DOMAIN/tlsca/tlsca.$ORDERER_DOMAIN-cert.pem"; }
 org_tls_ca() { echo "$(peer_dir "$1")/tlsca/tlsca.$(org_domain "$1")-cert.pem"; }
 
 # start NAME CMD...: runs CMD in the background with its log and PID recorded.
@@ -130,12 +139,6 @@ retry() {
     fail "$what failed $n times (output above; command: $*)"
 }
 
-render() { python3 - "$1" <<'PY'
-import os, string, sys
-print(string.Template(open(sys.argv[1]).read()).substitute(os.environ), end="")
-PY
-}
-
 require_tools() {
     local t
     for t in curl jq python3 ss tar; do
@@ -155,17 +158,16 @@ require_binaries() {
 }
 
 check_ports() {
-    local busy=() var port names
-    names=$(grep -oE '^[A-Z0-9_]+_PORT' "$NET/ports.env")
-    for var in $names; do
-        [[ "$var" == ORDERER4_* && "${BFT:-0}" != 1 ]] && continue
+    local busy=() var port
+    for var in "${PORT_VARS[@]}"; do
+        [[ "${BFT:-0}" != 1 && " ${BFT_ONLY_PORT_VARS[*]} " == *" $var "* ]] && continue
         port="${!var}"
         if ss -ltnH "sport = :$port" | grep -q .; then
             busy+=("$var=$port")
         fi
     done
     if ((${#busy[@]})); then
-        fail "ports already in use: ${busy[*]} (see fabric-network/ports.env); stop what uses them or change them there"
+        fail "ports already in use: ${busy[*]} (see fabric-network/topology.toml); stop what uses them or change them there"
     fi
 }
 
@@ -185,7 +187,7 @@ peer_env() {
     CORE_PEER_TLS_ROOTCERT_FILE="$(org_tls_ca "$org")"
 }
 
-orderer_args() { echo "-o 127.0.0.1:$ORDERER1_PORT --tls --cafile $(orderer_tls_ca)"; }
+orderer_args() { echo "-o 127.0.0.1:$(port_of "${ORDERERS[0]}" PORT) --tls --cafile $(orderer_tls_ca)"; }
 
 # ---------------------------------------------------------------- phases
 
@@ -211,20 +213,12 @@ PY
 
 make_crypto() {
     phase "crypto material (cryptogen) and channel genesis block (configtxgen)"
-    cryptogen generate --config="$NET/config/crypto-config.yaml" --output="$STATE/crypto" >"$STATE/logs/cryptogen.log" 2>&1 \
+    topology crypto-config >"$STATE/crypto-config.yaml"
+    cryptogen generate --config="$STATE/crypto-config.yaml" --output="$STATE/crypto" >"$STATE/logs/cryptogen.log" 2>&1 \
         || { cat "$STATE/logs/cryptogen.log" >&2; fail "cryptogen failed"; }
-    local n consenters="" bft="" endpoints=""
-    for n in 1 2 3 4; do
-        [[ $n == 4 && "${BFT:-0}" != 1 ]] && continue
-        local p="ORDERER${n}_PORT" dir="crypto/ordererOrganizations/orderer.ehr/orderers/orderer$n.orderer.ehr"
-        endpoints+="${endpoints:+, }\"127.0.0.1:${!p}\""
-        consenters+="          - { Host: 127.0.0.1, Port: ${!p}, ClientTLSCert: $dir/tls/server.crt, ServerTLSCert: $dir/tls/server.crt }"$'\n'
-        bft+="        - { ID: $n, Host: 127.0.0.1, Port: ${!p}, MSPID: OrdererMSP, Identity: $dir/msp/signcerts/orderer$n.orderer.ehr-cert.pem, ClientTLSCert: $dir/tls/server.crt, ServerTLSCert: $dir/tls/server.crt }"$'\n'
-    done
-    local capability=V2_0 profile=EhrRaft
-    if [[ "${BFT:-0}" == 1 ]]; then capability=V3_0 profile=EhrBFT; fi
-    ORDERER_ENDPOINTS="$endpoints" RAFT_CONSENTERS="${consenters%$'\n'}" BFT_CONSENTERS="${bft%$'\n'}" \
-        CHANNEL_CAPABILITY="$capability" render "$NET/config/configtx.yaml.tmpl" >"$STATE/configtx.yaml"
+    local profile=EhrRaft bft=()
+    if [[ "${BFT:-0}" == 1 ]]; then profile=EhrBFT bft=(--bft); fi
+    topology configtx "${bft[@]}" >"$STATE/configtx.yaml"
     FABRIC_CFG_PATH="$STATE" configtxgen -profile "$profile" -outputBlock "$STATE/$CHANNEL.block" -channelID "$CHANNEL" \
         >"$STATE/logs/configtxgen.log" 2>&1 || { cat "$STATE/logs/configtxgen.log" >&2; fail "configtxgen failed"; }
     echo "$profile" >"$STATE/consensus"
@@ -232,43 +226,41 @@ make_crypto() {
 }
 
 start_orderers() {
-    phase "orderers ($( [[ "${BFT:-0}" == 1 ]] && echo '4 x SmartBFT' || echo '3 x Raft'))"
-    local n count=3
-    [[ "${BFT:-0}" == 1 ]] && count=4
-    for ((n = 1; n <= count; n++)); do
-        local p="ORDERER${n}_PORT" a="ORDERER${n}_ADMIN_PORT" o="ORDERER${n}_OPS_PORT"
-        local dir="$STATE/crypto/ordererOrganizations/orderer.ehr/orderers/orderer$n.orderer.ehr" data="$STATE/orderer$n"
+    local count n
+    count="$(orderer_count)"
+    phase "orderers ($count x $( [[ "${BFT:-0}" == 1 ]] && echo SmartBFT || echo Raft))"
+    for n in "${ORDERERS[@]:0:count}"; do
+        local dir data="$STATE/$n"
+        dir="$(orderer_dir "$n")"
         mkdir -p "$data"
-        start "orderer$n" env \
+        start "$n" env \
             FABRIC_CFG_PATH="$STATE/config" FABRIC_LOGGING_SPEC="${FABRIC_LOGGING_SPEC:-INFO}" \
-            ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 ORDERER_GENERAL_LISTENPORT="${!p}" \
-            ORDERER_GENERAL_LOCALMSPID=OrdererMSP ORDERER_GENERAL_LOCALMSPDIR="$dir/msp" \
+            ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 ORDERER_GENERAL_LISTENPORT="$(port_of "$n" PORT)" \
+            ORDERER_GENERAL_LOCALMSPID="$ORDERER_MSP" ORDERER_GENERAL_LOCALMSPDIR="$dir/msp" \
             ORDERER_GENERAL_TLS_ENABLED=true ORDERER_GENERAL_TLS_PRIVATEKEY="$dir/tls/server.key" \
             ORDERER_GENERAL_TLS_CERTIFICATE="$dir/tls/server.crt" ORDERER_GENERAL_TLS_ROOTCAS="[$dir/tls/ca.crt]" \
             ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE="$dir/tls/server.crt" \
             ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY="$dir/tls/server.key" \
             ORDERER_GENERAL_CLUSTER_ROOTCAS="[$dir/tls/ca.crt]" \
             ORDERER_GENERAL_BOOTSTRAPMETHOD=none ORDERER_CHANNELPARTICIPATION_ENABLED=true \
-            ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:${!a}" ORDERER_ADMIN_TLS_ENABLED=true \
+            ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:$(port_of "$n" ADMIN_PORT)" ORDERER_ADMIN_TLS_ENABLED=true \
             ORDERER_ADMIN_TLS_CERTIFICATE="$dir/tls/server.crt" ORDERER_ADMIN_TLS_PRIVATEKEY="$dir/tls/server.key" \
             ORDERER_ADMIN_TLS_ROOTCAS="[$dir/tls/ca.crt]" ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true \
             ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$dir/tls/ca.crt]" \
-            ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:${!o}" \
+            ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:$(port_of "$n" OPS_PORT)" \
             ORDERER_FILELEDGER_LOCATION="$data/ledger" ORDERER_CONSENSUS_WALDIR="$data/wal" \
             ORDERER_CONSENSUS_SNAPDIR="$data/snap" \
             "$BIN/orderer"
     done
-    for ((n = 1; n <= count; n++)); do
-        local o="ORDERER${n}_OPS_PORT"
-        wait_healthy "orderer$n" "${!o}"
+    for n in "${ORDERERS[@]:0:count}"; do
+        wait_healthy "$n" "$(port_of "$n" OPS_PORT)"
     done
-    local admin="$STATE/crypto/ordererOrganizations/orderer.ehr/users/Admin@orderer.ehr/tls"
-    for ((n = 1; n <= count; n++)); do
-        local a="ORDERER${n}_ADMIN_PORT"
-        retry 5 "orderer$n joining channel $CHANNEL (osnadmin)" osnadmin channel join --channelID "$CHANNEL" \
-            --config-block "$STATE/$CHANNEL.block" -o "127.0.0.1:${!a}" --ca-file "$(orderer_tls_ca)" \
+    local admin="$STATE/crypto/ordererOrganizations/$ORDERER_DOMAIN/users/Admin@$ORDERER_DOMAIN/tls"
+    for n in "${ORDERERS[@]:0:count}"; do
+        retry 5 "$n joining channel $CHANNEL (osnadmin)" osnadmin channel join --channelID "$CHANNEL" \
+            --config-block "$STATE/$CHANNEL.block" -o "127.0.0.1:$(port_of "$n" ADMIN_PORT)" --ca-file "$(orderer_tls_ca)" \
             --client-cert "$admin/client.crt" --client-key "$admin/client.key"
-        say "   orderer$n joined channel $CHANNEL"
+        say "   $n joined channel $CHANNEL"
     done
     phase_done
 }
@@ -306,15 +298,6 @@ start_peers() {
     phase_done
 }
 
-# Sample users per organisation: NAME:ROLE[:ATTR=VALUE[,ATTR=VALUE...]]. Secrets are NAMEpw (a test network).
-users_of() {
-    case "$1" in
-        hospitala) echo "doctor1:doctor doctor2:doctor patient1:patient:patient_id=P-0001 radiologist1:radiologist lab1:lab pharmacist1:pharmacist admin1:admin" ;;
-        hospitalb) echo "doctor1:doctor patient1:patient:patient_id=P-0002 radiologist1:radiologist lab1:lab pharmacist1:pharmacist admin1:admin" ;;
-        regulator) echo "regulator1:regulator" ;;
-    esac
-}
-
 start_cas() {
     phase "fabric-ca servers (one per organisation, signing with the org's MSP CA) and sample users"
     local org
@@ -335,11 +318,11 @@ start_cas() {
     phase_done
 }
 
-# enrol_users ORG: the sample users of users_of ORG, each through enrol_user.
+# enrol_users ORG: ORG's sample users (ORG_USERS: NAME:ROLE[:ATTR=VALUE,...]), each through enrol_user.
 enrol_users() {
     local org="$1" entry
     enrol_registrar "$org"
-    for entry in $(users_of "$org"); do
+    for entry in ${ORG_USERS[$org]}; do
         local name role extra extras=()
         IFS=: read -r name role extra <<<"$entry"
         [[ -n "$extra" ]] && IFS=, read -r -a extras <<<"$extra"
@@ -389,47 +372,20 @@ YAML
 
 # ---------------------------------------------------------------- chaincode
 
-# Chaincode-level endorsement policies (--signature-policy of approve and commit).
-#
-# ehr: every hospital. The chaincode-level policy governs keys that carry no
-# policy of their own, that is new keys: a patient, a record, a consent is
-# created only with the endorsement of both hospitals' peers, so no single
-# hospital (nor one hospital with the regulator) can write a key on its own.
-# Once a key about a patient exists, the chaincode sets a key-level policy on
-# it naming the patient's home hospital, so changes to that patient's data need
-# the home hospital's peer and cannot be pushed through by the other
-# organisations (as the former OutOf(2, all three) allowed). Neither
-# collection (patientData, auditData: chaincode/ehr/collections_config.json)
-# has a collection-level policy: one would override the key-level policies for
-# private writes, and without one Fabric falls back to this policy for new
-# private keys.
-EHR_POLICY="AND('HospitalAMSP.peer','HospitalBMSP.peer')"
-# conformance: the test chaincode of tests/conformance, which has no key-level
-# policies and whose tests endorse with any two organisations: 2 of the 3.
-CONFORMANCE_POLICY="OutOf(2,'HospitalAMSP.peer','HospitalBMSP.peer','RegulatorMSP.peer')"
-
-# chaincode_spec NAME: sets CC_BINARY, CC_PACKAGE, CC_PORT_KEY, CC_COLLECTIONS,
-# CC_ROLES_REGISTRY (empty: none), CC_INDEXES and CC_POLICY for a known chaincode.
+# chaincode_spec NAME: sets, from the topology's chaincode NAME, CC_PACKAGE,
+# CC_BINARY, CC_PORT_SUFFIX (an org's server port is <ORG>_<CC_PORT_SUFFIX>),
+# CC_COLLECTIONS, CC_INDEXES and CC_ROLES_REGISTRY (absolute; empty: none),
+# CC_CHANNEL_SECRET (1: set it once) and CC_POLICY (the chaincode-level
+# endorsement policy, --signature-policy of approve and commit; why each
+# chaincode has its policy is explained in fabric-network/topology.toml).
 chaincode_spec() {
-    case "$1" in
-        ehr)
-            CC_BINARY="$REPO/target/release/ehr-chaincode" CC_PACKAGE=ehr-chaincode CC_PORT_KEY=CHAINCODE_PORT
-            CC_COLLECTIONS="$REPO/chaincode/ehr/collections_config.json"
-            CC_ROLES_REGISTRY="$REPO/chaincode/ehr/roles_registry.json"
-            CC_CHANNEL_SECRET=1
-            CC_INDEXES="$REPO/chaincode/ehr/META-INF"
-            CC_POLICY="$EHR_POLICY"
-            ;;
-        conformance)
-            CC_BINARY="$REPO/target/release/conformance-rust-chaincode" CC_PACKAGE=ehr-tests CC_PORT_KEY=CONFORMANCE_PORT
-            CC_COLLECTIONS="$NET/config/conformance-collections.json"
-            CC_ROLES_REGISTRY=""
-            CC_CHANNEL_SECRET=0
-            CC_INDEXES=""
-            CC_POLICY="$CONFORMANCE_POLICY"
-            ;;
-        *) fail "unknown chaincode '$1' (known: ehr, conformance)" ;;
-    esac
+    local spec v
+    spec="$(topology chaincode "$1")" || fail "no chaincode '$1' in fabric-network/topology.toml (known: ${CHAINCODES[*]})"
+    eval "$spec"
+    CC_BINARY="$REPO/target/release/$CC_BINARY_NAME"
+    for v in CC_COLLECTIONS CC_INDEXES CC_ROLES_REGISTRY; do
+        [[ -z "${!v}" ]] || printf -v "$v" '%s' "$REPO/${!v}"
+    done
 }
 
 build_chaincode() {
@@ -440,7 +396,7 @@ build_chaincode() {
 }
 
 committed_sequence() {
-    (peer_env hospitala && peer lifecycle chaincode querycommitted -C "$CHANNEL" -n "$1" -O json 2>/dev/null | jq -r '.sequence') || echo 0
+    (peer_env "${ORGS[0]}" && peer lifecycle chaincode querycommitted -C "$CHANNEL" -n "$1" -O json 2>/dev/null | jq -r '.sequence') || echo 0
 }
 
 deploy_chaincode() {
@@ -452,10 +408,12 @@ deploy_chaincode() {
     sequence=$(( $(committed_sequence "$name") + 1 ))
     local label="${name}_$sequence"
     declare -A pkgid
+    local collections=()
+    [[ -z "$CC_COLLECTIONS" ]] || collections=(--collections-config "$CC_COLLECTIONS")
     for org in "${ORGS[@]}"; do
         local d dom dir port
         d="$(peer_dir "$org")" dom="$(org_domain "$org")" dir="$STATE/chaincode/$name-$sequence-$org"
-        port="$(port_of "$org" "$CC_PORT_KEY")"
+        port="$(port_of "$org" "$CC_PORT_SUFFIX")"
         rm -rf "$dir" && mkdir -p "$dir/code"
         jq -n --arg address "127.0.0.1:$port" \
             --rawfile root "$(org_tls_ca "$org")" \
@@ -472,19 +430,19 @@ deploy_chaincode() {
         start_chaincode_server "$name" "$org" "${pkgid[$org]}" "$port"
     done
     for org in "${ORGS[@]}"; do
-        wait_port "$name.$org" "$(port_of "$org" "$CC_PORT_KEY")"
+        wait_port "$name.$org" "$(port_of "$org" "$CC_PORT_SUFFIX")"
         # shellcheck disable=SC2046
         (peer_env "$org" && retry 3 "approving $name for $(org_msp "$org")" peer lifecycle chaincode approveformyorg \
             $(orderer_args) -C "$CHANNEL" -n "$name" -v "$sequence" --sequence "$sequence" --package-id "${pkgid[$org]}" \
-            --signature-policy "$CC_POLICY" --collections-config "$CC_COLLECTIONS")
+            --signature-policy "$CC_POLICY" "${collections[@]}")
         say "   approved for $(org_msp "$org")"
     done
     local peers=()
     mapfile -t peers < <(peer_targets "${ORGS[@]}")
     # shellcheck disable=SC2046
-    (peer_env hospitala && retry 3 "committing $name sequence $sequence" peer lifecycle chaincode commit \
+    (peer_env "${ORGS[0]}" && retry 3 "committing $name sequence $sequence" peer lifecycle chaincode commit \
         $(orderer_args) -C "$CHANNEL" -n "$name" -v "$sequence" --sequence "$sequence" \
-        --signature-policy "$CC_POLICY" --collections-config "$CC_COLLECTIONS" "${peers[@]}")
+        --signature-policy "$CC_POLICY" "${collections[@]}" "${peers[@]}")
     say "   committed $name sequence $sequence on channel $CHANNEL (endorsement policy $CC_POLICY)"
     wait_endorsable "$name"
     write_roles_registry "$name"
@@ -525,7 +483,7 @@ write_roles_registry() {
     want="$(canonical_registry <"$file" 2>/dev/null)" \
         || fail "$rel is not a roles registry ({\"organisations\":[{\"msp\",\"kind\",\"roles\"}...]})"
     local err="$STATE/logs/roles-registry-query.log"
-    if have="$(peer_env hospitala && peer chaincode query -C "$CHANNEL" -n "$name" -c '{"Args":["RoleRegistry"]}' 2>"$err")"; then
+    if have="$(peer_env "${ORGS[0]}" && peer chaincode query -C "$CHANNEL" -n "$name" -c '{"Args":["RoleRegistry"]}' 2>"$err")"; then
         if [[ "$(canonical_registry <<<"$have" 2>/dev/null)" == "$want" ]]; then
             say "   the roles registry on the ledger already equals $rel; nothing written"
             return 0
@@ -540,9 +498,9 @@ write_roles_registry() {
     args="$(jq -c -n --arg r "$(jq -c . "$file")" '{Args: ["SetRoleRegistry", $r]}')"
     mapfile -t peers < <(peer_targets "${ORGS[@]}")
     # shellcheck disable=SC2046
-    (peer_env hospitala && retry 3 "writing the roles registry (SetRoleRegistry as Admin@$(org_domain hospitala))" \
+    (peer_env "${ORGS[0]}" && retry 3 "writing the roles registry (SetRoleRegistry as Admin@$(org_domain "${ORGS[0]}"))" \
         peer chaincode invoke $(orderer_args) -C "$CHANNEL" -n "$name" "${peers[@]}" --waitForEvent -c "$args")
-    have="$(peer_env hospitala && peer chaincode query -C "$CHANNEL" -n "$name" -c '{"Args":["RoleRegistry"]}' 2>"$err")" \
+    have="$(peer_env "${ORGS[0]}" && peer chaincode query -C "$CHANNEL" -n "$name" -c '{"Args":["RoleRegistry"]}' 2>"$err")" \
         || { cat "$err" >&2; fail "RoleRegistry cannot be read after SetRoleRegistry (output above)"; }
     [[ "$(canonical_registry <<<"$have" 2>/dev/null)" == "$want" ]] \
         || fail "after SetRoleRegistry the ledger's roles registry is $have, not the contents of $rel"
@@ -564,7 +522,7 @@ write_channel_secret() {
     local attempt state="failed"
     for attempt in 1 2 3; do
         # shellcheck disable=SC2046
-        if out="$(peer_env hospitala && peer chaincode invoke $(orderer_args) -C "$CHANNEL" -n "$name" "${peers[@]}" \
+        if out="$(peer_env "${ORGS[0]}" && peer chaincode invoke $(orderer_args) -C "$CHANNEL" -n "$name" "${peers[@]}" \
             --waitForEvent -c '{"Args":["SetChannelSecret"]}' --transient "$transient" 2>&1)"; then
             state="set"
             break
@@ -573,7 +531,7 @@ write_channel_secret() {
         [[ $attempt == 3 ]] || { say "   SetChannelSecret failed (attempt $attempt of 3); retrying"; sleep 2; }
     done
     if [[ $state == set ]]; then
-        say "   channel secret set (SetChannelSecret as Admin@$(org_domain hospitala)); it never changes"
+        say "   channel secret set (SetChannelSecret as Admin@$(org_domain "${ORGS[0]}")); it never changes"
     elif [[ $state == kept ]]; then
         say "   the channel secret is already set; kept"
     else
@@ -653,22 +611,7 @@ running_count() {
 # network it talks to instead of knowing it in advance. Written once the
 # CAs are up; EHR_NETWORK_DIR (or running ehr inside this checkout) finds it.
 write_network_json() {
-    local args=() org
-    for org in "${ORGS[@]}"; do
-        args+=("$org" "$(org_msp "$org")" "$(port_of "$org" PEER_PORT)" "$(port_of "$org" CA_PORT)" "$(org_tls_ca "$org")")
-    done
-    python3 - "$STATE/network.json" "$CHANNEL" "$STATE/users" "${args[@]}" <<'PY'
-import json, sys
-out, channel, users, rest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-orgs = {}
-for i in range(0, len(rest), 5):
-    name, msp, peer, ca, tls = rest[i:i + 5]
-    orgs[name] = {"mspId": msp, "peer": f"127.0.0.1:{peer}", "tlsRoot": tls, "caUrl": f"https://127.0.0.1:{ca}",
-                  "caName": f"ca-{name}", "caTlsRoot": tls, "users": f"{users}/{name}"}
-with open(out, "w") as f:
-    json.dump({"channel": channel, "chaincode": "ehr", "organisations": orgs}, f, indent=2)
-    f.write("\n")
-PY
+    topology profile --state "$STATE" >"$STATE/network.json"
 }
 
 cmd_up() {
@@ -723,7 +666,7 @@ cmd_status() {
         local state=down health="-" port=""
         pid_alive "$f" && state=up
         case "$name" in
-            orderer*) local v="ORDERER${name#orderer}_OPS_PORT"; port="${!v}" ;;
+            orderer*) port="$(port_of "$name" OPS_PORT)" ;;
             peer0.*) port="$(port_of "${name#peer0.}" PEER_OPS_PORT)" ;;
             ca.*) port="$(port_of "${name#ca.}" CA_OPS_PORT)" ;;
         esac
@@ -739,7 +682,7 @@ cmd_status() {
         height=$(peer_env "$org" && peer channel getinfo -c "$CHANNEL" 2>/dev/null | sed -n 's/^Blockchain info: //p' | jq -r '.height' || echo "?")
         say "peer0.$org: channel $CHANNEL height ${height:-?}"
     done
-    (peer_env hospitala && peer lifecycle chaincode querycommitted -C "$CHANNEL" -O json 2>/dev/null \
+    (peer_env "${ORGS[0]}" && peer lifecycle chaincode querycommitted -C "$CHANNEL" -O json 2>/dev/null \
         | jq -r '.chaincode_definitions[]? | "chaincode \(.name) committed: version \(.version), sequence \(.sequence)"') \
         | while read -r line; do say "$line"; done
     say "$ok processes up, $bad down"
@@ -818,7 +761,7 @@ cmd_env() {
         printf 'export %s=%q\n' "$v" "${!v}"
     done
     printf 'export PATH=%q:$PATH\n' "$BIN"
-    printf 'export ORDERER_CA=%q ORDERER_ADDRESS=127.0.0.1:%s\n' "$(orderer_tls_ca)" "$ORDERER1_PORT"
+    printf 'export ORDERER_CA=%q ORDERER_ADDRESS=127.0.0.1:%s\n' "$(orderer_tls_ca)" "$(port_of "${ORDERERS[0]}" PORT)"
 }
 
 cmd="${1:-}"
@@ -832,6 +775,5 @@ case "$cmd" in
     env) cmd_env "$@" ;;
     user) cmd_user "$@" ;;
     crypto) cmd_crypto ;;
-    -h | --help | help | "") sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0" ;;
     *) fail "unknown command '$cmd'; see network.sh --help" ;;
 esac

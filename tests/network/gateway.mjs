@@ -75,16 +75,12 @@ function parse(argv) {
   return opts;
 }
 
-function ports() {
-  const out = {};
-  for (const line of readFileSync(path.join(net, 'ports.env'), 'utf8').split('\n')) {
-    const m = line.match(/^([A-Z0-9_]+)=(\d+)/);
-    if (m) out[m[1]] = Number(m[2]);
-  }
-  return out;
+// The network describes itself in state/network.json (written by network.sh up
+// from fabric-network/topology.toml): each organisation's MSP id, gateway peer
+// and TLS root.
+function profile() {
+  return JSON.parse(readFileSync(path.join(state, 'network.json'), 'utf8')).organisations;
 }
-
-const msps = { hospitala: 'HospitalAMSP', hospitalb: 'HospitalBMSP', regulator: 'RegulatorMSP' };
 
 function identity(org, user) {
   const domain = `${org}.ehr`;
@@ -95,7 +91,7 @@ function identity(org, user) {
   const keyDir = path.join(msp, 'keystore');
   const credentials = readFileSync(path.join(certDir, readdirSync(certDir)[0]));
   const key = createPrivateKey(readFileSync(path.join(keyDir, readdirSync(keyDir)[0])));
-  return { identity: { mspId: msps[org], credentials }, signer: signers.newPrivateKeySigner(key) };
+  return { identity: { mspId: profile()[org].mspId, credentials }, signer: signers.newPrivateKeySigner(key) };
 }
 
 // TxValidationCode number -> name, from the protos fabric-gateway ships.
@@ -124,10 +120,10 @@ async function transientParameters(contract, fn) {
 
 async function main() {
   const opts = parse(process.argv.slice(2));
-  if (!msps[opts.org]) throw new Error(`unknown org ${opts.org}`);
-  const port = ports()[`${opts.org.toUpperCase()}_PEER_PORT`];
-  const tlsRoot = readFileSync(path.join(state, 'crypto/peerOrganizations', `${opts.org}.ehr`, 'tlsca', `tlsca.${opts.org}.ehr-cert.pem`));
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(tlsRoot));
+  const org = profile()[opts.org];
+  if (!org) throw new Error(`unknown org ${opts.org} (state/network.json names ${Object.keys(profile()).join(', ')})`);
+  const tlsRoot = readFileSync(org.tlsRoot);
+  const client = new grpc.Client(org.peer, grpc.credentials.createSsl(tlsRoot));
   const { identity: id, signer } = identity(opts.org, opts.user);
   const gateway = connect({ client, identity: id, signer, evaluateOptions: () => ({ deadline: Date.now() + 30000 }),
     endorseOptions: () => ({ deadline: Date.now() + 30000 }), submitOptions: () => ({ deadline: Date.now() + 30000 }),

@@ -10,15 +10,15 @@
 //! no path of its own: a binary built anywhere works against a network
 //! started anywhere.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EhrClientError, Result};
 
-/// The file a network writes into its state folder to describe itself.
-pub const NETWORK_FILE: &str = "network.json";
+// The profile a network writes into its state folder is defined once, by the
+// crate that writes it.
+pub use ehr_topology::profile::{NETWORK_FILE, NetworkProfile, OrgProfile};
 
 /// Where a checkout keeps its local network's state folder, relative to the
 /// checkout's root; searched for from the working directory upwards.
@@ -100,59 +100,22 @@ impl Settings {
     }
 }
 
-/// A network as it describes itself in `network.json`: what a client needs
-/// to reach each organisation. Keys this client does not know are ignored, so
-/// that a newer network's file still serves an older client.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkProfile {
-    /// The channel the EHR chaincode runs on.
-    pub channel: String,
-    /// The EHR chaincode's name.
-    pub chaincode: String,
-    /// Organisations by short name (the `org` of `user@org`).
-    pub organisations: BTreeMap<String, Organisation>,
+/// Reads `network.json` from the state folder `dir`.
+pub fn read_profile(dir: &Path) -> Result<NetworkProfile> {
+    let path = dir.join(NETWORK_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        EhrClientError::Config(format!(
+            "cannot read the network's settings {}: {e}; is the network up, and is this its state folder?",
+            path.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| EhrClientError::Config(format!("{}: {e}", path.display())))
 }
 
-/// One organisation of a [`NetworkProfile`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Organisation {
-    /// Its MSP id, e.g. `HospitalAMSP`.
-    pub msp_id: String,
-    /// Its gateway peer, `host:port`.
-    pub peer: String,
-    /// The CA that signed its peer's TLS certificate.
-    pub tls_root: PathBuf,
-    /// Its fabric-ca server.
-    pub ca_url: String,
-    /// Its fabric-ca CA name.
-    pub ca_name: String,
-    /// The CA that signed its fabric-ca server's TLS certificate.
-    pub ca_tls_root: PathBuf,
-    /// Its users' MSP folders, `<users>/<user>/msp`, when the network enrolled them.
-    pub users: Option<PathBuf>,
-}
-
-impl NetworkProfile {
-    /// Reads `network.json` from the state folder `dir`.
-    pub fn read(dir: &Path) -> Result<NetworkProfile> {
-        let path = dir.join(NETWORK_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            EhrClientError::Config(format!(
-                "cannot read the network's settings {}: {e}; is the network up, and is this its state folder?",
-                path.display()
-            ))
-        })?;
-        serde_json::from_str(&text).map_err(|e| EhrClientError::Config(format!("{}: {e}", path.display())))
-    }
-
-    /// The state folder of the local network of the checkout around `cwd`:
-    /// the first `fabric-network/state` holding a `network.json`, from `cwd`
-    /// upwards.
-    pub fn find_local(cwd: &Path) -> Option<PathBuf> {
-        cwd.ancestors().map(|dir| dir.join(LOCAL_STATE)).find(|state| state.join(NETWORK_FILE).is_file())
-    }
+/// The state folder of the local network of the checkout around `cwd`: the
+/// first `fabric-network/state` holding a `network.json`, from `cwd` upwards.
+pub fn find_local_state(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors().map(|dir| dir.join(LOCAL_STATE)).find(|state| state.join(NETWORK_FILE).is_file())
 }
 
 /// The settings every command uses, all filled in.
@@ -206,8 +169,8 @@ impl Config {
     pub fn resolve(settings: Settings, home: &Path, cwd: &Path) -> Result<Config> {
         let ehr_home = home.join(".ehr");
         let s = settings;
-        let network = match s.network_dir.clone().or_else(|| NetworkProfile::find_local(cwd)) {
-            Some(dir) => Some(NetworkProfile::read(&dir)?),
+        let network = match s.network_dir.clone().or_else(|| find_local_state(cwd)) {
+            Some(dir) => Some(read_profile(&dir)?),
             None => None,
         };
         let identity = s.identity.clone().unwrap_or_else(|| DEFAULT_IDENTITY.into());
@@ -299,12 +262,14 @@ fn missing(what: &str, flag: &str, org: &str, network: Option<&NetworkProfile>, 
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn profile(dir: &Path) -> PathBuf {
         let state = dir.join(LOCAL_STATE);
         std::fs::create_dir_all(state.join("users/hospitalb/lab1/msp")).unwrap();
-        let org = |msp: &str, port: u16, name: &str| Organisation {
+        let org = |msp: &str, port: u16, name: &str| OrgProfile {
             msp_id: msp.into(),
             peer: format!("127.0.0.1:{port}"),
             tls_root: state.join(format!("tls-{name}.pem")),

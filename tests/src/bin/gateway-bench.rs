@@ -132,18 +132,14 @@ struct Target {
 impl Target {
     fn local() -> Result<Self> {
         let repo = ehr_tests::repo_root();
-        let network = repo.join("fabric-network");
-        let port = std::fs::read_to_string(network.join("ports.env"))
-            .ok()
-            .and_then(|text| {
-                text.lines().find_map(|l| l.strip_prefix("HOSPITALA_PEER_PORT=").and_then(|p| p.trim().parse().ok()))
-            })
-            .unwrap_or(7051u16);
-        let state = network.join("state");
+        let state = repo.join("fabric-network/state");
+        // The network says where its gateways are (network.json, written by `network.sh up`).
+        let profile = ehr_client::config::read_profile(&state).context(NETWORK_HINT)?;
+        let org = profile.organisations.get("hospitala").context("network.json names no organisation hospitala")?;
         let msp = state.join("users/hospitala/doctor1/msp");
         let target = Target {
-            endpoint: format!("127.0.0.1:{port}"),
-            tls_root: state.join("crypto/peerOrganizations/hospitala.ehr/tlsca/tlsca.hospitala.ehr-cert.pem"),
+            endpoint: org.peer.clone(),
+            tls_root: org.tls_root.clone(),
             cert: msp.join("signcerts/cert.pem"),
             key: msp.join("keystore/key.pem"),
             repo,
