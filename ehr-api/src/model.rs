@@ -109,6 +109,25 @@ pub struct Person {
     pub msp: String,
 }
 
+impl Person {
+    /// How to show the person to people: the common name of their
+    /// certificate's subject and their MSP, e.g. `doctor1 (HospitalAMSP)`;
+    /// the raw id when it is not a `cid` id.
+    pub fn display_name(&self) -> String {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(&self.id).ok();
+        let text = decoded.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let cn = text
+            .strip_prefix("x509::")
+            .and_then(|rest| rest.split("::").next())
+            .and_then(|subject| subject.split(',').find_map(|p| p.trim().strip_prefix("CN=")));
+        match cn {
+            Some(cn) => format!("{cn} ({})", self.msp),
+            None => format!("{} ({})", self.id, self.msp),
+        }
+    }
+}
+
 /// Who did something, in which role, in which transaction, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -6,8 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ehr_api::events::Notification;
 use fabric_ca_client::{CaClient, EnrollOptions, Wallet};
-use fabric_gateway_client::{ChaincodeEvent, Checkpointer, FileCheckpointer, Start};
-use futures::StreamExt;
+use fabric_gateway_client::{ChaincodeEvent, FileCheckpointer, Start};
 use serde::Serialize;
 use serde_json::json;
 
@@ -19,10 +18,12 @@ use ehr_api::views::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::Settings;
 use ehr_client::files::FileStore;
 use ehr_client::session::{self, SignedIn, Source};
-use ehr_client::{Config, EhrClient, EhrClientError, RecordWritten, Result, Slip, copy_hash};
+use ehr_client::{
+    Config, EhrClient, EhrClientError, Followed, NotificationFollower, RecordWritten, Result, Slip, copy_hash,
+};
 
 use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
-use crate::output::{Output, display_name, progress_bar};
+use crate::output::{Output, progress_bar};
 
 /// The config file's path: `EHR_CONFIG` when given, else
 /// `$XDG_CONFIG_HOME/ehr/config.toml`, else `~/.config/ehr/config.toml`.
@@ -186,7 +187,7 @@ fn whoami(config: &Config, out: Output) -> Result<()> {
         identity: config.identity.clone(),
         msp_id: cid.msp_id().to_owned(),
         person_id: person.id.clone(),
-        subject: display_name(&person),
+        subject: person.display_name(),
         role: cid.attribute("role").map(str::to_owned),
         patient_id: cid.attribute("patient_id").map(str::to_owned),
         expires,
@@ -317,7 +318,7 @@ fn body(kind: RecordKind, b: &cli::Body) -> Result<RecordBody> {
 
 /// The configured file store, with S3 settings from the `AWS_*` environment
 /// variables (credentials, `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`).
-fn open_store(config: &Config) -> Result<FileStore> {
+pub(crate) fn open_store(config: &Config) -> Result<FileStore> {
     // Only the variables object_store knows (AWS_CA_BUNDLE and the like are not S3 options).
     let aws = std::env::vars()
         .filter(|(k, _)| k.starts_with("AWS_"))
@@ -600,7 +601,7 @@ fn print_notice(out: Output, event: &ChaincodeEvent, note: &Notification) -> Res
             "block {} {}: {} {} {}{}",
             event.block_number,
             when,
-            display_name(&note.actor),
+            note.actor.display_name(),
             note.action,
             note.patient_id,
             note.record_id.as_deref().map(|r| format!(" record {r}")).unwrap_or_default()
@@ -613,63 +614,41 @@ async fn notifications(config: &Config, client: &EhrClient, args: cli::Notificat
     let me = session::client_identity(client.contract().network().gateway().identity())?;
     let own = me.attribute("patient_id").map(str::to_owned);
     let only = args.patient.clone().or(own);
-    let mut checkpoint = FileCheckpointer::open(
+    let checkpointer = FileCheckpointer::open(
         args.checkpoint.clone().unwrap_or_else(|| config.checkpoints.join(format!("{}.json", config.identity))),
     )?;
     let initial = args.from_block.map(Start::Block).unwrap_or(Start::NextCommit);
-    let mut pause = Duration::from_millis(500);
+    let mut follower = NotificationFollower::new(client, checkpointer, initial, args.follow);
+    if !out.is_json() && args.follow {
+        eprintln!(
+            "listening for notifications{} (Ctrl-C to stop)",
+            only.as_deref().map(|p| format!(" about {p}")).unwrap_or_default()
+        );
+    }
     loop {
-        let start = Start::resume(checkpoint.position(), initial.clone());
-        let mut stream = match client.notifications(start).await {
-            Ok(s) => s,
-            Err(e) if args.follow => {
-                eprintln!("warning: {e}; reconnecting in {pause:?}");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(10));
-                continue;
+        let next = if args.follow {
+            tokio::select! {
+                n = follower.next() => n,
+                _ = tokio::signal::ctrl_c() => return Ok(()),
             }
-            Err(e) => return Err(e),
+        } else {
+            match tokio::time::timeout(Duration::from_secs(args.idle), follower.next()).await {
+                Ok(n) => n,
+                Err(_) => return Ok(()),
+            }
         };
-        if !out.is_json() && args.follow {
-            eprintln!(
-                "listening for notifications{} (Ctrl-C to stop)",
-                only.as_deref().map(|p| format!(" about {p}")).unwrap_or_default()
-            );
-        }
-        loop {
-            let next = if args.follow {
-                tokio::select! {
-                    n = stream.next() => n,
-                    _ = tokio::signal::ctrl_c() => return Ok(()),
+        match next {
+            Some(Ok(Followed::Notice(event, note))) => {
+                if only.as_deref().is_none_or(|p| p == note.patient_id.as_str()) {
+                    print_notice(out, &event, &note)?;
                 }
-            } else {
-                match tokio::time::timeout(Duration::from_secs(args.idle), stream.next()).await {
-                    Ok(n) => n,
-                    Err(_) => return Ok(()),
-                }
-            };
-            match next {
-                Some(Ok((event, note))) => {
-                    pause = Duration::from_millis(500);
-                    if only.as_deref().is_none_or(|p| p == note.patient_id.as_str()) {
-                        print_notice(out, &event, &note)?;
-                    }
-                    checkpoint.checkpoint_event(&event)?;
-                }
-                Some(Err(e)) if args.follow => {
-                    eprintln!("warning: {e}; resuming from the checkpoint in {pause:?}");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(10));
-                    break;
-                }
-                Some(Err(e)) => return Err(e.into()),
-                None if args.follow => {
-                    eprintln!("warning: the peer closed the stream; resuming from the checkpoint");
-                    tokio::time::sleep(pause).await;
-                    break;
-                }
-                None => return Ok(()),
+                follower.handled(&event)?;
             }
+            Some(Ok(Followed::Reconnecting { reason, after })) => {
+                eprintln!("warning: {reason}; resuming from the checkpoint in {after:?}");
+            }
+            Some(Err(e)) => return Err(e),
+            None => return Ok(()),
         }
     }
 }

@@ -3,26 +3,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use base64::Engine;
 use ehr_api::model::Person;
 use ehr_client::files::Progress;
 use ehr_client::{EhrClientError, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-/// `doctor1 (HospitalAMSP)` out of a `cid` identity id (base64 of
-/// `x509::subject::issuer`), for people; scripts get the id itself with `--json`.
-pub(crate) fn display_name(person: &Person) -> String {
-    let decoded = base64::engine::general_purpose::STANDARD.decode(&person.id).ok();
-    let text = decoded.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-    let cn = text
-        .strip_prefix("x509::")
-        .and_then(|rest| rest.split("::").next())
-        .and_then(|subject| subject.split(',').find_map(|p| p.trim().strip_prefix("CN=")));
-    match cn {
-        Some(cn) => format!("{cn} ({})", person.msp),
-        None => format!("{} ({})", person.id, person.msp),
-    }
-}
 
 /// Where results go and in which form.
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +56,7 @@ fn render(value: &Value, depth: usize, out: &mut String) {
                 id: map["id"].as_str().unwrap_or_default().to_owned(),
                 msp: map["msp"].as_str().unwrap_or_default().to_owned(),
             };
-            out.push_str(&format!("{pad}{}\n", display_name(&person)));
+            out.push_str(&format!("{pad}{}\n", person.display_name()));
         }
         Value::Object(map) if map.is_empty() => out.push_str(&format!("{pad}(none)\n")),
         Value::Object(map) => {
@@ -145,12 +129,13 @@ pub(crate) fn progress_bar(total_bytes: u64, label: impl Into<String>) -> Progre
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn display_names_come_from_the_subject() {
         let id = base64::engine::general_purpose::STANDARD.encode("x509::CN=doctor1,OU=client::CN=ca.hospitala.ehr");
-        assert_eq!(display_name(&Person { id, msp: "HospitalAMSP".into() }), "doctor1 (HospitalAMSP)");
-        assert_eq!(display_name(&Person { id: "odd".into(), msp: "M".into() }), "odd (M)");
+        assert_eq!(Person { id, msp: "HospitalAMSP".into() }.display_name(), "doctor1 (HospitalAMSP)");
+        assert_eq!(Person { id: "odd".into(), msp: "M".into() }.display_name(), "odd (M)");
     }
 
     #[test]

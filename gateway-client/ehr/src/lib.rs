@@ -10,8 +10,11 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod follow;
+pub mod scenario;
 pub mod session;
 
 pub use client::{EhrClient, RecordWritten, Slip, copy_hash};
 pub use config::{Config, Settings};
 pub use error::{EhrClientError, Result};
+pub use follow::{Followed, NotificationFollower};
