@@ -394,7 +394,10 @@ async fn library() {
             break;
         }
     }
-    assert!(matches!(late.last(), Some(Err(GatewayError::Timeout { .. }))), "a 1 µs limit never ended a call: {late:?}");
+    assert!(
+        matches!(late.last(), Some(Err(GatewayError::Timeout { .. }))),
+        "a 1 µs limit never ended a call: {late:?}"
+    );
     let cancelled = tokio::time::timeout(
         Duration::from_millis(5),
         contract
