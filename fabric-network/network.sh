@@ -16,7 +16,7 @@
 #
 # The topology (organisations, users and roles, ports, policies, chaincodes)
 # is fabric-network/topology.toml, read through the `topology` tool (crate
-# fabric-network/topology, built on first use): three Raft orderers (four
+# fabric-network/topology, rebuilt by cargo when stale): three Raft orderers (four
 # SmartBFT orderers with --bft); organisations HospitalA, HospitalB and
 # Regulator, each with one peer (LevelDB, gateway on) and one fabric-ca server
 # signing with the org's MSP CA; channel "ehr" created through channel
@@ -37,18 +37,26 @@ case "${1:-}" in
     -h | --help | help | "") sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 esac
 
-# The topology tool, built (release, like the chaincode) when missing or stale;
-# `topology env` sets CHANNEL, ORGS, ORG_MSP, ORG_DOMAIN, ORG_USERS, ORDERERS,
-# RAFT_ORDERERS, every port by name and PORT_VARS (see its --help).
-TOPOLOGY="$REPO/target/release/topology"
-if ! build_log="$(cd "$REPO" && cargo build --release --locked -q -p ehr-topology 2>&1)"; then
-    printf '%s\n' "$build_log" >&2
-    printf '[network] ERROR: building the topology tool (cargo build --release -p ehr-topology) failed (output above)\n' >&2
-    exit 1
-fi
+# Release builds (the chaincode servers, the topology tool) land here.
+TARGET="${CARGO_TARGET_DIR:-$REPO/target}"
+TOPOLOGY="$TARGET/release/topology"
 topology() { "$TOPOLOGY" --repo "$REPO" "$@"; }
-topology_env="$(topology env)" || { printf '[network] ERROR: fabric-network/topology.toml cannot be used (above)\n' >&2; exit 1; }
-eval "$topology_env"
+
+# load_topology: builds the topology tool (release, like the chaincode; a
+# no-op when it is up to date) and evals `topology env`, which sets CHANNEL,
+# ORDERER_DOMAIN, ORDERER_MSP, ORDERERS, RAFT_ORDERERS, ORGS, ORG_MSP,
+# ORG_DOMAIN, ORG_USERS, CHAINCODES, every port by name, PORT_VARS and
+# BFT_ONLY_PORT_VARS (fabric-network/topology/src/render/shell.rs). Every
+# command but `down` and `logs` needs it.
+load_topology() {
+    local build_log settings
+    if ! build_log="$(cd "$REPO" && cargo build --release --locked -q -p ehr-topology 2>&1)"; then
+        printf '%s\n' "$build_log" >&2
+        fail "building the topology tool (cargo build --release -p ehr-topology) failed (output above)"
+    fi
+    settings="$(topology env)" || fail "fabric-network/topology.toml cannot be used (the reason is above)"
+    eval "$settings"
+}
 
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-90}"
 
@@ -382,7 +390,7 @@ chaincode_spec() {
     local spec v
     spec="$(topology chaincode "$1")" || fail "no chaincode '$1' in fabric-network/topology.toml (known: ${CHAINCODES[*]})"
     eval "$spec"
-    CC_BINARY="$REPO/target/release/$CC_BINARY_NAME"
+    CC_BINARY="$TARGET/release/$CC_BINARY_NAME"
     for v in CC_COLLECTIONS CC_INDEXES CC_ROLES_REGISTRY; do
         [[ -z "${!v}" ]] || printf -v "$v" '%s' "$REPO/${!v}"
     done
@@ -545,7 +553,7 @@ write_channel_secret() {
 # names, so that gateways can endorse at once.
 wait_endorsable() {
     local name="$1" org want
-    want=$(grep -o "[A-Za-z0-9]*MSP" <<<"$CC_POLICY" | sort -u | wc -l)
+    want="$CC_ENDORSING_ORGS"
     for org in "${ORGS[@]}"; do
         local d dom msp deadline groups
         d="$(peer_dir "$org")" dom="$(org_domain "$org")"
@@ -637,9 +645,9 @@ cmd_up() {
     write_network_json
     start_orderers
     start_peers
-    deploy_chaincode ehr
+    deploy_chaincode "${CHAINCODES[0]}"
     trap - ERR
-    say "network is up in $((SECONDS - started))s: channel $CHANNEL, chaincode ehr committed. Users: fabric-network/state/users/<org>/<user>/msp"
+    say "network is up in $((SECONDS - started))s: channel $CHANNEL, chaincode ${CHAINCODES[0]} committed. Users: fabric-network/state/users/<org>/<user>/msp"
 }
 
 cmd_down() {
@@ -665,11 +673,14 @@ cmd_status() {
         name="$(basename "$f" .pid)"
         local state=down health="-" port=""
         pid_alive "$f" && state=up
-        case "$name" in
-            orderer*) port="$(port_of "$name" OPS_PORT)" ;;
-            peer0.*) port="$(port_of "${name#peer0.}" PEER_OPS_PORT)" ;;
-            ca.*) port="$(port_of "${name#ca.}" CA_OPS_PORT)" ;;
-        esac
+        # A node the topology no longer names (state from an older topology) gets no health.
+        if [[ " ${ORDERERS[*]} " == *" $name "* ]]; then
+            port="$(port_of "$name" OPS_PORT)"
+        elif [[ "$name" == peer0.* ]] && is_org "${name#peer0.}"; then
+            port="$(port_of "${name#peer0.}" PEER_OPS_PORT)"
+        elif [[ "$name" == ca.* ]] && is_org "${name#ca.}"; then
+            port="$(port_of "${name#ca.}" CA_OPS_PORT)"
+        fi
         if [[ -n "$port" ]]; then
             health=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null | jq -r '.status' 2>/dev/null || echo unreachable)
         fi
@@ -719,7 +730,7 @@ is_org() { [[ -n "$1" && " ${ORGS[*]} " == *" $1 "* ]]; }
 
 cmd_deploy() {
     require_up
-    deploy_chaincode "${1:-ehr}"
+    deploy_chaincode "${1:-${CHAINCODES[0]}}"
 }
 
 # cmd_user ORG NAME ROLE [ATTR=VALUE...]: one more user at ORG's fabric-ca, made
@@ -766,6 +777,12 @@ cmd_env() {
 
 cmd="${1:-}"
 [[ $# -gt 0 ]] && shift
+# `down` and `logs` need only the state folder: they work even when the tool
+# or the topology file is broken.
+case "$cmd" in
+    down | logs) ;;
+    *) load_topology ;;
+esac
 case "$cmd" in
     up) cmd_up "$@" ;;
     down) cmd_down ;;

@@ -217,7 +217,8 @@ async fn scenario_through_the_library() {
         regulator: client("regulator", "regulator1".into()).await,
         stranger: client("hospitala", "doctor2".into()).await,
         patient: Some(client("hospitala", login).await),
-        files: FileStore::open(files.path().to_str().unwrap()).unwrap(),
+        files: FileStore::open(files.path().join("store").to_str().unwrap()).unwrap(),
+        scratch: files.path().to_owned(),
     };
     let mut told = Told::default();
     let outcome = scenario::run(&cast, &id, &mut told).await.unwrap();
@@ -546,7 +547,12 @@ fn the_network_is_read_from_its_own_description(cli: &Cli) {
     let found = run(Some(&state()));
     assert!(found.status.success(), "{}", String::from_utf8_lossy(&found.stderr));
     let who: Value = serde_json::from_slice(&found.stdout).unwrap();
-    assert_eq!((who["mspId"].as_str(), who["peer"].as_str()), (Some("HospitalAMSP"), Some("127.0.0.1:7051")), "{who}");
+    let org = org_profile("hospitala");
+    assert_eq!(
+        (who["mspId"].as_str(), who["peer"].as_str()),
+        (Some(org.msp_id.as_str()), Some(org.peer.as_str())),
+        "{who}"
+    );
     let lost = run(None);
     let stderr = String::from_utf8_lossy(&lost.stderr);
     assert_eq!(lost.status.code(), Some(2), "{stderr}");
@@ -555,8 +561,8 @@ fn the_network_is_read_from_its_own_description(cli: &Cli) {
 
 async fn login(cli: &Cli) {
     // A registrar registers a new nurse-like user with attributes; the user logs in with the tool.
-    let root = state().join("crypto/peerOrganizations/hospitala.ehr/tlsca/tlsca.hospitala.ehr-cert.pem");
-    let ca = CaClient::from_tls_root_file("https://127.0.0.1:7054", "ca-hospitala", &root).unwrap();
+    let org = org_profile("hospitala");
+    let ca = CaClient::from_tls_root_file(&org.ca_url, &org.ca_name, &org.ca_tls_root).unwrap();
     let registrar = ca.enroll("admin", "adminpw", &EnrollOptions::default()).await.unwrap();
     let mut request = RegistrationRequest::new("doctor9");
     request.secret = Some("doctor9pw".into());

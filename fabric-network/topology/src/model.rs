@@ -299,7 +299,7 @@ impl Topology {
         }
         let mut seen = BTreeSet::new();
         for node in &o.nodes {
-            word("orderers.nodes.name", &node.name)?;
+            ident("orderers.nodes.name", &node.name)?;
             if !seen.insert(&node.name) {
                 return Err(invalid(format!("orderer {} is listed twice", node.name)));
             }
@@ -309,7 +309,7 @@ impl Topology {
 
     fn validate_chaincode(&self, cc: &Chaincode) -> Result<()> {
         let at = format!("chaincode {}", cc.name);
-        word(&at, &cc.name)?;
+        ident(&at, &cc.name)?;
         word(&format!("{at}: package"), &cc.package)?;
         word(&format!("{at}: binary"), &cc.binary)?;
         for path in [&cc.collections, &cc.indexes, &cc.roles_registry].into_iter().flatten() {
@@ -337,6 +337,7 @@ impl Topology {
 
     fn validate_ports(&self) -> Result<()> {
         let mut by_port: BTreeMap<u16, String> = BTreeMap::new();
+        let mut names = BTreeSet::new();
         let couchdb = self.organisations.iter().map(|o| NamedPort {
             name: format!("{}_COUCHDB_PORT", o.name.to_uppercase()),
             port: o.ports.couchdb,
@@ -345,6 +346,12 @@ impl Topology {
         for p in self.ports().into_iter().chain(couchdb) {
             if p.port < 1024 {
                 return Err(invalid(format!("{} = {}: use a port from 1024 up", p.name, p.port)));
+            }
+            if !names.insert(p.name.clone()) {
+                return Err(invalid(format!(
+                    "two ports would both be named {}; rename an orderer or organisation",
+                    p.name
+                )));
             }
             if let Some(other) = by_port.insert(p.port, p.name.clone()) {
                 return Err(invalid(format!("{} and {} are both port {}", other, p.name, p.port)));
@@ -370,10 +377,7 @@ pub fn chaincode_port_name(org: &str, chaincode: &str) -> String {
 
 fn validate_org(org: &Organisation) -> Result<()> {
     let at = format!("organisation {}", org.name);
-    word(&at, &org.name)?;
-    if org.name.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(invalid(format!("{at}: the short name must be lower case")));
-    }
+    ident(&at, &org.name)?;
     word(&format!("{at}: label"), &org.label)?;
     msp_id(&format!("{at}: msp"), &org.msp)?;
     let mut seen = BTreeSet::new();
@@ -409,6 +413,21 @@ fn word(what: &str, value: &str) -> Result<()> {
         Ok(())
     } else {
         Err(invalid(format!("{what}: {value:?} must be letters, digits, '-' or '_' (at most 64)")))
+    }
+}
+
+/// A name that also becomes part of shell variable names (`HOSPITALA_PEER_PORT`):
+/// a lower-case letter, then lower-case letters, digits and '_'.
+fn ident(what: &str, value: &str) -> Result<()> {
+    let ok = value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value.len() <= 32
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{what}: {value:?} must start with a lower-case letter and use only a-z, 0-9 and '_' (at most 32; it names shell variables)"
+        )))
     }
 }
 

@@ -43,7 +43,7 @@ fn policies_are_those_the_network_has_always_run() {
 fn the_shell_settings_evaluate_in_bash_to_the_topology() {
     let t = topology();
     let script = format!(
-        "{}\n{}\necho \"$CHANNEL|${{ORGS[*]}}|${{ORG_MSP[hospitalb]}}|$HOSPITALB_PEER_PORT|${{#PORT_VARS[@]}}|${{BFT_ONLY_PORT_VARS[*]}}|$CC_POLICY|${{ORG_USERS[hospitala]}}\"",
+        "{}\n{}\necho \"$CHANNEL|${{ORGS[*]}}|${{ORG_MSP[hospitalb]}}|$HOSPITALB_PEER_PORT|${{#PORT_VARS[@]}}|${{BFT_ONLY_PORT_VARS[*]}}|$CC_POLICY|${{ORG_USERS[hospitala]}}|$CC_ENDORSING_ORGS\"",
         shell::network_env(&t),
         shell::chaincode_env(&t, t.chaincode("ehr").unwrap()),
     );
@@ -58,6 +58,7 @@ fn the_shell_settings_evaluate_in_bash_to_the_topology() {
     assert_eq!(fields[5], "ORDERER4_PORT ORDERER4_ADMIN_PORT ORDERER4_OPS_PORT");
     assert_eq!(fields[6], "AND('HospitalAMSP.peer','HospitalBMSP.peer')");
     assert!(fields[7].contains("patient1:patient:patient_id=P-0001"), "{}", fields[7]);
+    assert_eq!(fields[8], "2", "ehr's policy names both hospitals");
 }
 
 #[test]
@@ -152,7 +153,9 @@ fn refuses_broken_topologies_and_says_what_is_wrong() {
             "cannot assert the role patient",
         ),
         ("patient_id = \"P-0002\"", "patient_id = \"P,0002\"", "attribute patient_id"),
-        ("name = \"hospitalb\"", "name = \"hospital b\"", "must be letters"),
+        ("name = \"hospitalb\"", "name = \"hospital b\"", "must start with a lower-case letter"),
+        ("name = \"conformance\"", "name = \"ehr-v2\"", "it names shell variables"),
+        ("name = \"orderer4\"", "name = \"hospitala_peer\"", "both be named HOSPITALA_PEER_PORT"),
         ("fabric_image = \"3.1.5\"", "fabric_image = \"latest\"", "not a release"),
         ("regulator = 9997 }", "}", "one port per organisation"),
         ("chaincode = \"ehr\"\n", "chaincode = \"nope\"\n", "unknown chaincode"),

@@ -619,6 +619,10 @@ async fn notifications(config: &Config, client: &EhrClient, args: cli::Notificat
     )?;
     let initial = args.from_block.map(Start::Block).unwrap_or(Start::NextCommit);
     let mut follower = NotificationFollower::new(client, checkpointer, initial, args.follow);
+    if !args.follow {
+        // Connected (or refused) first; --idle then counts only the wait for notices.
+        follower.open().await?;
+    }
     if !out.is_json() && args.follow {
         eprintln!(
             "listening for notifications{} (Ctrl-C to stop)",

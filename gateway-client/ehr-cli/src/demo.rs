@@ -51,6 +51,7 @@ pub(crate) async fn run(global: &cli::Global, args: cli::Demo, out: Output) -> R
         stranger: as_user(global, parts::STRANGER).await?,
         patient,
         files: open_store(&resolve_config(global)?)?,
+        scratch: std::env::temp_dir(),
     };
     scenario::run(&cast, &id, &mut Printer { n: 0, out }).await?;
     out.say(&format!("\ndone: patient {id} walked through registration, records, a file, access control, dispensing, search, audit and notifications"));

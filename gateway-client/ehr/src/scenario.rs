@@ -4,6 +4,7 @@
 //! notifications. `ehr demo` runs it and tells each step; the end-to-end
 //! tests run it and check its [`Outcome`].
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ehr_api::model::{Grantee, PatientDetails, PatientId, Purpose, RecordBody, Scope};
@@ -54,6 +55,9 @@ pub struct Cast {
     pub patient: Option<EhrClient>,
     /// The off-chain store the radiologist uploads to.
     pub files: FileStore,
+    /// A folder the scenario writes the report file into before uploading it
+    /// (in a sub-folder it removes afterwards).
+    pub scratch: PathBuf,
 }
 
 /// Hears each step as it happens: who acts and what they do, then what came of it.
@@ -181,7 +185,7 @@ async fn write_records(cast: &Cast, id: &PatientId, n: &mut dyn Narrator) -> Res
 /// attached to an imaging record; returns the file's SHA-256.
 async fn upload_report(cast: &Cast, id: &PatientId, n: &mut dyn Narrator) -> Result<String> {
     n.step(parts::RADIOLOGIST, "uploads a CT report: stored off-chain by SHA-256, then attached");
-    let dir = std::env::temp_dir().join(format!("ehr-scenario-{}-{}", std::process::id(), id.as_str()));
+    let dir = cast.scratch.join(format!("ehr-scenario-{}-{}", std::process::id(), id.as_str()));
     let io = |what: &str, e: std::io::Error| EhrClientError::Usage(format!("cannot {what} {}: {e}", dir.display()));
     std::fs::create_dir_all(&dir).map_err(|e| io("create", e))?;
     let pdf = dir.join("ct-abdomen.pdf");

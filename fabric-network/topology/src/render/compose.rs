@@ -233,8 +233,8 @@ const HEADER: &str = r#"#
 #
 #    The host ports are those of fabric-network/topology.toml, so the client
 #    configuration of the local network works unchanged; override any port
-#    with the variable named in its `${NAME:-port}` below (`topology env`
-#    prints them all).
+#    with the variable named in its `${NAME:-port}` below, in the environment
+#    or in an --env-file of NAME=port lines.
 #
 # 3. Channel and chaincode. Use the usual commands from the host with the
 #    peer/osnadmin binaries (fabric-network/bin/) and the Admin MSPs in

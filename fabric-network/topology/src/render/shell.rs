@@ -49,7 +49,8 @@ pub fn network_env(topology: &Topology) -> String {
 /// `CC_BINARY_NAME`, `CC_PORT_SUFFIX` (an organisation's server port is
 /// `<ORG>_<CC_PORT_SUFFIX>`), `CC_COLLECTIONS`, `CC_INDEXES` and
 /// `CC_ROLES_REGISTRY` (repository-relative, empty when none),
-/// `CC_CHANNEL_SECRET` (1 or 0) and `CC_POLICY` (a signature policy).
+/// `CC_CHANNEL_SECRET` (1 or 0), `CC_POLICY` (a signature policy) and
+/// `CC_ENDORSING_ORGS` (how many organisations the policy names).
 pub fn chaincode_env(topology: &Topology, cc: &Chaincode) -> String {
     let mut out = String::new();
     assign(&mut out, "CC_PACKAGE", &cc.package);
@@ -60,6 +61,7 @@ pub fn chaincode_env(topology: &Topology, cc: &Chaincode) -> String {
     assign(&mut out, "CC_ROLES_REGISTRY", cc.roles_registry.as_deref().unwrap_or(""));
     assign(&mut out, "CC_CHANNEL_SECRET", if cc.channel_secret { "1" } else { "0" });
     assign(&mut out, "CC_POLICY", &signature_policy(topology, &cc.endorsement));
+    assign(&mut out, "CC_ENDORSING_ORGS", &cc.endorsement.peers_of.len().to_string());
     out
 }
 
