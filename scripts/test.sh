@@ -33,6 +33,13 @@ fi
 step "Fabric binaries for the local network (fabric-network/scripts/install-binaries.sh)"
 fabric-network/scripts/install-binaries.sh
 
+step "HAPI FHIR's R4 validator for the FHIR export tests (tests/fhir-validator, Maven)"
+for tool in java mvn; do
+    command -v "$tool" >/dev/null || { echo "test.sh: $tool is required for the FHIR validator (apt-get install -y maven default-jdk-headless)" >&2; exit 1; }
+done
+(cd tests/fhir-validator && mvn -q -B compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
+echo "validator built: tests/fhir-validator/target (HAPI FHIR $(sed -n 's:.*<hapi.version>\(.*\)</hapi.version>.*:\1:p' tests/fhir-validator/pom.xml))"
+
 step "docker-compose.yaml and chaincode/Dockerfile (fabric-network/scripts/check-compose.sh)"
 fabric-network/scripts/check-compose.sh
 

@@ -1,0 +1,273 @@
+//! One function per FHIR resource the export writes, from our types to the
+//! `fhir` crate's R4 structs. No function here reads a clock or iterates an
+//! unordered collection: everything comes from its arguments.
+
+use ehr_api::model::{Person, RecordBody, Stamp};
+use ehr_api::views::{PatientView, RecordView};
+use fhir::r4::coded::Coded;
+use fhir::r4::codes::{
+    AdministrativeGender, ContactPointSystem, MedicationrequestIntent, MedicationrequestStatus, ProvenanceEntityRole,
+};
+use fhir::r4::resources::allergy_intolerance::AllergyIntoleranceReaction;
+use fhir::r4::resources::medication_request::MedicationRequestMedication;
+use fhir::r4::resources::provenance::{ProvenanceAgent, ProvenanceEntity};
+use fhir::r4::resources::{
+    AllergyIntolerance, Condition, MedicationRequest, Organization, Patient, Practitioner, Provenance,
+};
+use fhir::r4::types::{
+    Address, Annotation, CodeableConcept, Coding, ContactPoint, Date, DateTime, Dosage, HumanName, Id, Identifier,
+    Instant, Markdown, Meta, Reference, String as FhirString, Uri,
+};
+use vec1::Vec1;
+
+use crate::ids::{ResourceId, instant, systems};
+use crate::{FhirError, Result};
+
+pub(crate) fn text(value: &str) -> FhirString {
+    FhirString(value.to_owned())
+}
+
+pub(crate) fn reference<T>(to: &ResourceId) -> Reference<T> {
+    Reference { reference: Some(text(&to.url())), ..Default::default() }
+}
+
+fn identifier(system: &str, value: &str) -> Identifier {
+    Identifier { system: Some(Uri(system.to_owned())), value: Some(text(value)), ..Default::default() }
+}
+
+fn coding(system: &str, code: &str) -> Coding {
+    Coding {
+        system: Some(Uri(system.to_owned())),
+        code: Some(fhir::r4::types::Code(code.to_owned())),
+        ..Default::default()
+    }
+}
+
+fn concept(system: &str, code: &str) -> CodeableConcept {
+    CodeableConcept { coding: vec![coding(system, code)], ..Default::default() }
+}
+
+fn described(words: &str) -> CodeableConcept {
+    CodeableConcept { text: Some(text(words)), ..Default::default() }
+}
+
+fn notes(words: &str) -> Vec<Annotation> {
+    if words.is_empty() {
+        Vec::new()
+    } else {
+        vec![Annotation { text: Markdown(words.to_owned()), ..Default::default() }]
+    }
+}
+
+fn version(v: u32) -> Option<Meta> {
+    Some(Meta { version_id: Some(Id(v.to_string())), ..Default::default() })
+}
+
+/// An organisation: a Fabric MSP.
+pub(crate) fn organization(msp: &str) -> (ResourceId, Organization) {
+    let id = ResourceId::of("Organization", msp);
+    let org = Organization {
+        id: Some(text(&id.uuid)),
+        identifier: vec![identifier(systems::MSP_ID, msp)],
+        name: Some(text(msp)),
+        ..Default::default()
+    };
+    (id, org)
+}
+
+/// A person who acted: a Fabric identity, named by their certificate's common name.
+pub(crate) fn practitioner(person: &Person) -> (ResourceId, Practitioner) {
+    let id = ResourceId::of("Practitioner", &format!("{}\0{}", person.msp, person.id));
+    let name = HumanName { text: Some(text(&person.display_name())), ..Default::default() };
+    let practitioner = Practitioner {
+        id: Some(text(&id.uuid)),
+        identifier: vec![identifier(systems::FABRIC_IDENTITY, &person.id)],
+        name: vec![name],
+        ..Default::default()
+    };
+    (id, practitioner)
+}
+
+/// The patient: details from the private copy, identity from the ledger.
+pub(crate) fn patient(view: &PatientView) -> (ResourceId, Patient) {
+    let id = ResourceId::of("Patient", view.record.id.as_str());
+    let d = &view.details;
+    let gender = match d.sex.as_str() {
+        "female" => Some(AdministrativeGender::Female),
+        "male" => Some(AdministrativeGender::Male),
+        "other" => Some(AdministrativeGender::Other),
+        "unknown" => Some(AdministrativeGender::Unknown),
+        _ => None,
+    };
+    let (telecom, address) = contact(&d.contact);
+    let (home, _) = organization(&view.record.home_msp);
+    let patient = Patient {
+        id: Some(text(&id.uuid)),
+        meta: version(view.record.version),
+        identifier: vec![identifier(systems::PATIENT_ID, view.record.id.as_str())],
+        name: vec![HumanName { text: Some(text(&d.name)), ..Default::default() }],
+        gender: gender.map(Coded::Known),
+        birth_date: Some(Date(d.birth_date.clone())),
+        telecom,
+        address,
+        managing_organization: Some(reference(&home)),
+        ..Default::default()
+    };
+    (id, patient)
+}
+
+/// Our one free-text contact field: an e-mail address, a phone number, or
+/// else a postal address.
+fn contact(value: &str) -> (Vec<ContactPoint>, Vec<Address>) {
+    let value = value.trim();
+    if value.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let phone = value.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c));
+    let system = if value.contains('@') && !value.contains(' ') {
+        ContactPointSystem::Email
+    } else if phone {
+        ContactPointSystem::Phone
+    } else {
+        return (Vec::new(), vec![Address { text: Some(text(value)), ..Default::default() }]);
+    };
+    let point = ContactPoint { system: Some(Coded::Known(system)), value: Some(text(value)), ..Default::default() };
+    (vec![point], Vec::new())
+}
+
+/// What every clinical resource shares: its id, version, our record id, the
+/// patient, when and by whom it was last written.
+pub(crate) struct Common {
+    pub(crate) id: ResourceId,
+    pub(crate) patient: ResourceId,
+    pub(crate) recorder: ResourceId,
+    pub(crate) recorded: String,
+}
+
+impl Common {
+    pub(crate) fn of(kind: &str, record: &RecordView, patient: &ResourceId) -> Result<Common> {
+        Ok(Common {
+            id: ResourceId::of(kind, &record.meta.id),
+            patient: patient.clone(),
+            recorder: practitioner(&record.meta.created.actor).0,
+            recorded: instant(record.meta.created.at)?,
+        })
+    }
+}
+
+/// A diagnosis: ICD-10 in `code.coding`, the free text in `code.text`.
+pub(crate) fn condition(record: &RecordView, c: &Common, icd10: &str, words: &str) -> Condition {
+    let code = CodeableConcept {
+        coding: vec![coding(systems::ICD10, icd10)],
+        text: (!words.is_empty()).then(|| text(words)),
+        ..Default::default()
+    };
+    Condition {
+        id: Some(text(&c.id.uuid)),
+        meta: version(record.meta.version),
+        identifier: vec![identifier(systems::RECORD_ID, &record.meta.id)],
+        clinical_status: Some(concept(systems::CONDITION_CLINICAL, "active")),
+        verification_status: Some(concept(systems::CONDITION_VERIFICATION, "confirmed")),
+        category: vec![concept(systems::CONDITION_CATEGORY, "encounter-diagnosis")],
+        code: Some(code),
+        subject: reference(&c.patient),
+        recorded_date: Some(DateTime(c.recorded.clone())),
+        recorder: Some(reference(&c.recorder)),
+        ..Default::default()
+    }
+}
+
+/// An allergy: the substance as `code`, the reaction as its manifestation.
+pub(crate) fn allergy(record: &RecordView, c: &Common, substance: &str, words: &str) -> AllergyIntolerance {
+    let reaction = (!words.is_empty()).then(|| AllergyIntoleranceReaction {
+        id: None,
+        extension: Vec::new(),
+        modifier_extension: Vec::new(),
+        substance: None,
+        manifestation: Vec1::new(described(words)),
+        description: None,
+        description_ext: None,
+        onset: None,
+        onset_ext: None,
+        severity: None,
+        severity_ext: None,
+        exposure_route: None,
+        note: Vec::new(),
+    });
+    AllergyIntolerance {
+        id: Some(text(&c.id.uuid)),
+        meta: version(record.meta.version),
+        identifier: vec![identifier(systems::RECORD_ID, &record.meta.id)],
+        clinical_status: Some(concept(systems::ALLERGY_CLINICAL, "active")),
+        verification_status: Some(concept(systems::ALLERGY_VERIFICATION, "confirmed")),
+        code: Some(described(substance)),
+        patient: reference(&c.patient),
+        recorded_date: Some(DateTime(c.recorded.clone())),
+        recorder: Some(reference(&c.recorder)),
+        reaction: reaction.into_iter().collect(),
+        ..Default::default()
+    }
+}
+
+/// A prescription: the medication by name, dose and frequency as the dosage text.
+pub(crate) fn medication_request(
+    record: &RecordView,
+    c: &Common,
+    medication: &str,
+    dose: &str,
+    frequency: &str,
+    words: &str,
+) -> MedicationRequest {
+    let dosage = Dosage { text: Some(text(&format!("{dose}, {frequency}"))), ..Default::default() };
+    MedicationRequest {
+        id: Some(text(&c.id.uuid)),
+        meta: version(record.meta.version),
+        identifier: vec![identifier(systems::RECORD_ID, &record.meta.id)],
+        status: Coded::Known(MedicationrequestStatus::Active),
+        intent: Coded::Known(MedicationrequestIntent::Order),
+        medication: Some(MedicationRequestMedication::CodeableConcept(Box::new(described(medication)))),
+        subject: reference(&c.patient),
+        authored_on: Some(DateTime(c.recorded.clone())),
+        requester: Some(reference(&c.recorder)),
+        dosage_instruction: vec![dosage],
+        note: notes(words),
+        ..Default::default()
+    }
+}
+
+/// Who wrote `target`'s current version, for which organisation, when, and
+/// in which Fabric transaction (an entity identified by the transaction id).
+pub(crate) fn provenance(target: &ResourceId, stamp: &Stamp) -> Result<(ResourceId, Provenance)> {
+    let id = ResourceId::of("Provenance", &format!("{}\0{}", target.uuid, stamp.tx_id));
+    let (who, _) = practitioner(&stamp.actor);
+    let (org, _) = organization(&stamp.actor.msp);
+    let agent = ProvenanceAgent {
+        r#type: Some(concept(systems::PROVENANCE_PARTICIPANT, "author")),
+        who: reference(&who),
+        on_behalf_of: Some(reference(&org)),
+        ..Default::default()
+    };
+    let transaction = ProvenanceEntity {
+        role: Coded::Known(ProvenanceEntityRole::Source),
+        what: Reference {
+            identifier: Some(identifier(systems::FABRIC_TRANSACTION, &stamp.tx_id)),
+            display: Some(text("the Fabric transaction that wrote this version")),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let provenance = Provenance::builder()
+        .id(text(&id.uuid))
+        .target(Vec1::new(reference(target)))
+        .recorded(Instant(instant(stamp.at)?))
+        .agent(Vec1::new(agent))
+        .entity(vec![transaction])
+        .build()
+        .map_err(|e| FhirError::Unrepresentable { what: "a Provenance".into(), why: format!("{e:?}") })?;
+    Ok((id, provenance))
+}
+
+/// Whether this crate maps the kind yet; the others are reported as unmapped.
+pub(crate) fn is_mapped(body: &RecordBody) -> bool {
+    matches!(body, RecordBody::Diagnosis { .. } | RecordBody::Allergy { .. } | RecordBody::Prescription { .. })
+}
