@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use ehr_api::model::RecordBody;
+use ehr_api::model::{RecordBody, RecordMeta};
 use ehr_api::views::{PatientView, RecordView};
 use fhir::r4::coded::Coded;
 use fhir::r4::codes::BundleType;
@@ -22,6 +22,8 @@ pub struct Chart {
     pub patient: PatientView,
     /// Their records with current contents, in any order.
     pub records: Vec<RecordView>,
+    /// Records deleted as written in error, whose contents are not readable.
+    pub deleted: Vec<RecordMeta>,
 }
 
 /// A chart as FHIR.
@@ -29,8 +31,8 @@ pub struct Chart {
 pub struct Export {
     /// The `collection` Bundle.
     pub bundle: Bundle,
-    /// Records this version cannot map yet (`R-… (kind)`), so that nobody
-    /// mistakes the bundle for the whole chart.
+    /// Records this version cannot map yet (deleted ones: `R-… (deleted:
+    /// reason)`), so that nobody mistakes the bundle for the whole chart.
     pub unmapped: Vec<String>,
 }
 
@@ -57,17 +59,19 @@ pub fn export(chart: &Chart) -> Result<Export> {
     entries.person(&chart.patient.record.updated.actor)?;
     let mut clinical = vec![(patient_id.clone(), json("the Patient", &Resource::Patient(Box::new(patient)))?)];
     let mut provenance = vec![resources::provenance(&patient_id, &chart.patient.record.updated)?];
-    let mut unmapped = Vec::new();
+    let mut unmapped: Vec<String> = chart.deleted.iter().map(deleted).collect();
     for record in records {
-        if !resources::is_mapped(&record.body) {
-            unmapped.push(format!("{} ({})", record.meta.id, record.meta.kind.as_str()));
+        if record.meta.deleted.is_some() {
+            unmapped.push(deleted(&record.meta));
             continue;
         }
         entries.person(&record.meta.created.actor)?;
         entries.person(&record.meta.updated.actor)?;
-        let (id, resource) = clinical_resource(record, &patient_id)?;
-        provenance.push(resources::provenance(&id, &record.meta.updated)?);
-        clinical.push((id, resource));
+        let made = clinical_resources(record, &patient_id)?;
+        if let Some((id, _)) = made.first() {
+            provenance.push(resources::provenance(id, &record.meta.updated)?);
+        }
+        clinical.extend(made);
     }
     let mut entry: Vec<BundleEntry> = Vec::new();
     for (id, resource) in clinical.into_iter().chain(entries.into_sorted()) {
@@ -82,11 +86,18 @@ pub fn export(chart: &Chart) -> Result<Export> {
         entry,
         ..Default::default()
     };
+    unmapped.sort();
     Ok(Export { bundle, unmapped })
 }
 
-/// The resource for one mapped record.
-fn clinical_resource(record: &RecordView, patient: &ResourceId) -> Result<(ResourceId, Value)> {
+fn deleted(meta: &RecordMeta) -> String {
+    let reason = meta.deleted.as_ref().map(|t| t.reason.as_str()).unwrap_or("no reason kept");
+    format!("{} (deleted: {reason})", meta.id)
+}
+
+/// The resources for one record: the first is the record itself (the one
+/// its Provenance names); a lab report adds its Observation.
+fn clinical_resources(record: &RecordView, patient: &ResourceId) -> Result<Vec<(ResourceId, Value)>> {
     let (kind, value) = match &record.body {
         RecordBody::Diagnosis { icd10, text } => {
             let c = Common::of("Condition", record, patient)?;
@@ -110,14 +121,33 @@ fn clinical_resource(record: &RecordView, patient: &ResourceId) -> Result<(Resou
             let request = resources::medication_request(record, &c, medication, dose, frequency, text);
             (c.id.clone(), json("a MedicationRequest", &Resource::MedicationRequest(Box::new(request)))?)
         }
-        other => {
-            return Err(FhirError::Unrepresentable {
-                what: format!("record {}", record.meta.id),
-                why: format!("{} is not mapped yet", other.kind().as_str()),
-            });
+        RecordBody::SideEffect { medication, text } => {
+            let c = Common::of("AdverseEvent", record, patient)?;
+            let event = resources::adverse_event(record, &c, medication, text);
+            (c.id.clone(), json("an AdverseEvent", &Resource::AdverseEvent(Box::new(event)))?)
+        }
+        RecordBody::LabReport { test, text } => {
+            let c = Common::of("DiagnosticReport", record, patient)?;
+            let (result_id, result) = resources::observation(record, &c, test, text);
+            let report = resources::diagnostic_report(record, &c, test, text, Some(&result_id))?;
+            let observation = (result_id, json("an Observation", &Resource::Observation(Box::new(result)))?);
+            return Ok(vec![
+                (c.id.clone(), json("a DiagnosticReport", &Resource::DiagnosticReport(Box::new(report)))?),
+                observation,
+            ]);
+        }
+        RecordBody::ImagingReport { modality, text } => {
+            let c = Common::of("DiagnosticReport", record, patient)?;
+            let report = resources::diagnostic_report(record, &c, &format!("{modality} imaging"), text, None)?;
+            (c.id.clone(), json("a DiagnosticReport", &Resource::DiagnosticReport(Box::new(report)))?)
+        }
+        RecordBody::ClinicalNote { text } => {
+            let c = Common::of("DocumentReference", record, patient)?;
+            let document = resources::document_reference(record, &c, text)?;
+            (c.id.clone(), json("a DocumentReference", &Resource::DocumentReference(Box::new(document)))?)
         }
     };
-    Ok((kind, value))
+    Ok(vec![(kind, value)])
 }
 
 /// The organisations and people a chart names, each once, in a fixed order.

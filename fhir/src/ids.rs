@@ -28,6 +28,10 @@ pub mod systems {
     pub const ALLERGY_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical";
     /// AllergyIntolerance verification status.
     pub const ALLERGY_VERIFICATION: &str = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification";
+    /// The extension that carries an attachment's SHA-256 (hex), since FHIR's `Attachment.hash` is SHA-1.
+    pub const SHA256_EXTENSION: &str = "urn:ehr:extension:attachment-sha256";
+    /// The extension that carries where an attachment is stored (encrypted with the patient's file key).
+    pub const LOCATION_EXTENSION: &str = "urn:ehr:extension:attachment-location";
     /// Provenance participant types.
     pub const PROVENANCE_PARTICIPANT: &str = "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
 }

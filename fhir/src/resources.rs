@@ -2,22 +2,29 @@
 //! `fhir` crate's R4 structs. No function here reads a clock or iterates an
 //! unordered collection: everything comes from its arguments.
 
-use ehr_api::model::{Person, RecordBody, Stamp};
+use ehr_api::model::{Attachment, Person, Stamp};
 use ehr_api::views::{PatientView, RecordView};
+use fhir::r4::choice::Primitive;
 use fhir::r4::coded::Coded;
 use fhir::r4::codes::{
     AdministrativeGender, ContactPointSystem, MedicationrequestIntent, MedicationrequestStatus, ProvenanceEntityRole,
 };
+use fhir::r4::codes::{AdverseEventActuality, DiagnosticReportStatus, DocumentReferenceStatus, ObservationStatus};
 use fhir::r4::resources::allergy_intolerance::AllergyIntoleranceReaction;
+use fhir::r4::resources::document_reference::DocumentReferenceContent;
 use fhir::r4::resources::medication_request::MedicationRequestMedication;
+use fhir::r4::resources::observation::{ObservationEffective, ObservationValue};
 use fhir::r4::resources::provenance::{ProvenanceAgent, ProvenanceEntity};
 use fhir::r4::resources::{
-    AllergyIntolerance, Condition, MedicationRequest, Organization, Patient, Practitioner, Provenance,
+    AdverseEvent, AllergyIntolerance, Condition, DiagnosticReport, DocumentReference, MedicationRequest, Observation,
+    Organization, Patient, Practitioner, Provenance,
 };
+use fhir::r4::types::extension::ExtensionValue;
 use fhir::r4::types::{
     Address, Annotation, CodeableConcept, Coding, ContactPoint, Date, DateTime, Dosage, HumanName, Id, Identifier,
     Instant, Markdown, Meta, Reference, String as FhirString, Uri,
 };
+use fhir::r4::types::{Attachment as FhirAttachment, Base64Binary, Extension, UnsignedInt};
 use vec1::Vec1;
 
 use crate::ids::{ResourceId, instant, systems};
@@ -267,7 +274,119 @@ pub(crate) fn provenance(target: &ResourceId, stamp: &Stamp) -> Result<(Resource
     Ok((id, provenance))
 }
 
-/// Whether this crate maps the kind yet; the others are reported as unmapped.
-pub(crate) fn is_mapped(body: &RecordBody) -> bool {
-    matches!(body, RecordBody::Diagnosis { .. } | RecordBody::Allergy { .. } | RecordBody::Prescription { .. })
+/// A side effect of a medication: an actual adverse event, the medication named in the event's text.
+pub(crate) fn adverse_event(record: &RecordView, c: &Common, medication: &str, words: &str) -> AdverseEvent {
+    let event = if words.is_empty() {
+        format!("side effect of {medication}")
+    } else {
+        format!("{words} (side effect of {medication})")
+    };
+    AdverseEvent {
+        id: Some(text(&c.id.uuid)),
+        meta: version(record.meta.version),
+        identifier: Some(identifier(systems::RECORD_ID, &record.meta.id)),
+        actuality: Coded::Known(AdverseEventActuality::Actual),
+        event: Some(described(&event)),
+        subject: reference(&c.patient),
+        recorded_date: Some(DateTime(c.recorded.clone())),
+        recorder: Some(reference(&c.recorder)),
+        ..Default::default()
+    }
+}
+
+/// A lab result as an Observation (the findings as a string value), which its report points at.
+pub(crate) fn observation(record: &RecordView, c: &Common, test: &str, words: &str) -> (ResourceId, Observation) {
+    let id = ResourceId::of("Observation", &record.meta.id);
+    let observation = Observation {
+        id: Some(text(&id.uuid)),
+        meta: version(record.meta.version),
+        identifier: vec![identifier(systems::RECORD_ID, &record.meta.id)],
+        status: Coded::Known(ObservationStatus::Final),
+        code: described(test),
+        subject: Some(reference(&c.patient)),
+        // We know when it was recorded, not when the sample was taken.
+        effective: Some(ObservationEffective::DateTime(Primitive::new(DateTime(c.recorded.clone())))),
+        issued: Some(Instant(c.recorded.clone())),
+        performer: vec![reference(&c.recorder)],
+        value: (!words.is_empty()).then(|| ObservationValue::String(Primitive::new(text(words)))),
+        ..Default::default()
+    };
+    (id, observation)
+}
+
+/// A lab or imaging report: the test or modality as `code`, the findings as
+/// `conclusion`, the attached files as `presentedForm`, a lab result as `result`.
+pub(crate) fn diagnostic_report(
+    record: &RecordView,
+    c: &Common,
+    code: &str,
+    words: &str,
+    result: Option<&ResourceId>,
+) -> Result<DiagnosticReport> {
+    DiagnosticReport::builder()
+        .id(text(&c.id.uuid))
+        .meta(Meta { version_id: Some(Id(record.meta.version.to_string())), ..Default::default() })
+        .identifier(vec![identifier(systems::RECORD_ID, &record.meta.id)])
+        .status(Coded::Known(DiagnosticReportStatus::Final))
+        .code(described(code))
+        .subject(reference(&c.patient))
+        .issued(Instant(c.recorded.clone()))
+        .performer(vec![reference(&c.recorder)])
+        .result(result.map(reference).into_iter().collect())
+        .conclusion(text(words))
+        .presented_form(record.attachments.iter().map(attachment).collect())
+        .build()
+        .map_err(|e| FhirError::Unrepresentable { what: format!("record {}", record.meta.id), why: format!("{e:?}") })
+}
+
+/// A clinical note: a current DocumentReference whose content is the note as
+/// plain text, followed by any attached files.
+pub(crate) fn document_reference(record: &RecordView, c: &Common, note: &str) -> Result<DocumentReference> {
+    use base64::Engine as _;
+    let inline = FhirAttachment {
+        content_type: Some(fhir::r4::types::Code("text/plain; charset=utf-8".into())),
+        data: Some(Base64Binary(base64::engine::general_purpose::STANDARD.encode(note))),
+        ..Default::default()
+    };
+    let files = record.attachments.iter().map(attachment);
+    let content: Vec<DocumentReferenceContent> = std::iter::once(inline)
+        .chain(files)
+        .map(|a| DocumentReferenceContent { attachment: a, ..Default::default() })
+        .collect();
+    let content = Vec1::try_from_vec(content)
+        .map_err(|_| FhirError::Unrepresentable { what: record.meta.id.clone(), why: "no content".into() })?;
+    DocumentReference::builder()
+        .id(text(&c.id.uuid))
+        .meta(Meta { version_id: Some(Id(record.meta.version.to_string())), ..Default::default() })
+        .identifier(vec![identifier(systems::RECORD_ID, &record.meta.id)])
+        .status(Coded::Known(DocumentReferenceStatus::Current))
+        .subject(reference(&c.patient))
+        .date(Instant(c.recorded.clone()))
+        .author(vec![reference(&c.recorder)])
+        .content(content)
+        .build()
+        .map_err(|e| FhirError::Unrepresentable { what: format!("record {}", record.meta.id), why: format!("{e:?}") })
+}
+
+/// An attached file: its type and size, our SHA-256 (hex) and where it is
+/// stored, both in extensions. FHIR's own `hash` is a SHA-1, which we do not
+/// keep; `url` would promise the content itself, while the store holds it
+/// encrypted with the patient's file key (HAPI's validator fetches a `url`
+/// and finds the sizes differ).
+pub(crate) fn attachment(file: &Attachment) -> FhirAttachment {
+    let extension = |url: &str, value: &str| Extension {
+        url: text(url),
+        value: Some(ExtensionValue::String(Primitive::new(text(value)))),
+        ..Default::default()
+    };
+    FhirAttachment {
+        extension: vec![
+            extension(systems::SHA256_EXTENSION, &file.sha256),
+            extension(systems::LOCATION_EXTENSION, &file.location),
+        ],
+        content_type: Some(fhir::r4::types::Code(file.media_type.clone())),
+        // unsignedInt is 32 bits: a larger file's size is left out (its hash still names it).
+        size: u32::try_from(file.size).ok().map(UnsignedInt),
+        ..Default::default()
+    }
 }

@@ -6,7 +6,9 @@
 mod validator;
 
 use base64::Engine as _;
-use ehr_api::model::{PatientDetails, PatientId, PatientRecord, Person, RecordBody, RecordMeta, Role, Stamp};
+use ehr_api::model::{
+    Attachment, PatientDetails, PatientId, PatientRecord, Person, RecordBody, RecordMeta, Role, Stamp, Tombstone,
+};
 use ehr_api::views::{PatientView, RecordView};
 use ehr_fhir::{Chart, export, systems};
 use serde_json::Value;
@@ -40,8 +42,37 @@ fn record(id: &str, body: RecordBody, who: &Person, at: i64) -> RecordView {
     }
 }
 
-/// A chart as the demo leaves it: registered at HospitalA, a diagnosis, a
-/// prescription and an allergy, and a lab report this version does not map.
+/// A CT report with its PDF attached.
+fn imaging(who: &Person) -> RecordView {
+    let mut ct = record(
+        "R-6F00000000000006",
+        RecordBody::ImagingReport { modality: "CT".into(), text: "appendix enlarged".into() },
+        who,
+        1_795_306_200,
+    );
+    ct.attachments = vec![Attachment {
+        sha256: "9f".repeat(32),
+        size: 81,
+        media_type: "application/pdf".into(),
+        location: "s3://ehr-files/enc/k1/9f/9f9f".into(),
+    }];
+    ct
+}
+
+/// A diagnosis deleted as written in error.
+fn deleted(who: &Person) -> RecordView {
+    let mut gone = record(
+        "R-8B00000000000008",
+        RecordBody::Diagnosis { icd10: "J45".into(), text: "wrong patient".into() },
+        who,
+        1_795_306_400,
+    );
+    let tombstone = stamp(who, Role::Doctor, "8b", 1_795_306_500);
+    gone.meta.deleted = Some(Tombstone { stamp: tombstone, reason: "entered for the wrong patient".into() });
+    gone
+}
+
+/// A chart with a record of every kind, a file, and a deleted diagnosis.
 fn chart() -> Chart {
     let doctor = person("doctor1", "HospitalAMSP");
     let lab = person("lab1", "HospitalBMSP");
@@ -96,8 +127,25 @@ fn chart() -> Chart {
             &lab,
             1_795_306_000,
         ),
+        record(
+            "R-5E00000000000005",
+            RecordBody::SideEffect { medication: "amoxicillin".into(), text: "rash".into() },
+            &doctor,
+            1_795_306_100,
+        ),
+        imaging(&doctor),
+        record(
+            "R-7A00000000000007",
+            RecordBody::ClinicalNote { text: "recovering well".into() },
+            &doctor,
+            1_795_306_300,
+        ),
     ];
-    Chart { patient, records }
+    Chart { patient, records, deleted: vec![deleted(&doctor).meta] }
+}
+
+fn entry_url<'a>(bundle: &'a Value, resource: &Value) -> Option<&'a str> {
+    bundle["entry"].as_array()?.iter().find(|e| &e["resource"] == resource)?["fullUrl"].as_str()
 }
 
 fn resources(bundle: &Value) -> Vec<&Value> {
@@ -172,16 +220,32 @@ fn the_mapping_carries_codes_ids_versions_and_provenance() {
     assert_eq!(condition["subject"]["reference"], patient_url, "references point at entries of the bundle");
     assert_eq!(of("MedicationRequest")[0]["dosageInstruction"][0]["text"], "500 mg, 3x daily");
     assert_eq!(of("AllergyIntolerance")[0]["reaction"][0]["manifestation"][0]["text"], "hives");
-    assert_eq!(of("Organization").len(), 1, "HospitalA once; the lab (HospitalB) wrote only an unmapped record");
-    assert_eq!(of("Practitioner").len(), 1, "only people whose records are exported");
-    // A Provenance for the patient and each mapped record, naming the transaction.
+    assert_eq!(of("Organization").len(), 2, "HospitalA and the lab's HospitalB, once each");
+    assert_eq!(of("Practitioner").len(), 2, "the doctor and the lab technician");
+    let report = of("DiagnosticReport");
+    assert_eq!((report.len(), report[0]["code"]["text"].as_str()), (2, Some("CBC")));
+    let observation = of("Observation")[0];
+    assert_eq!(report[0]["result"][0]["reference"].as_str(), entry_url(&bundle, observation));
+    assert_eq!(observation["valueString"], "normal");
+    let pdf = &report[1]["presentedForm"][0];
+    assert_eq!((pdf["contentType"].as_str(), pdf["size"].as_u64()), (Some("application/pdf"), Some(81)));
+    assert_eq!(pdf["extension"][0]["url"], systems::SHA256_EXTENSION);
+    assert_eq!(pdf["extension"][0]["valueString"], "9f".repeat(32));
+    assert_eq!(pdf["extension"][1]["url"], systems::LOCATION_EXTENSION);
+    assert!(pdf.get("url").is_none(), "the store holds ciphertext; url would promise the content");
+    assert_eq!(of("AdverseEvent")[0]["event"]["text"], "rash (side effect of amoxicillin)");
+    let note = &of("DocumentReference")[0]["content"][0]["attachment"]["data"];
+    let note = base64::engine::general_purpose::STANDARD.decode(note.as_str().unwrap()).unwrap();
+    assert_eq!(note, b"recovering well");
+    // A Provenance for the patient and each exported record, naming the transaction.
     let provenance = of("Provenance");
-    assert_eq!(provenance.len(), 4);
+    assert_eq!(provenance.len(), 1 + 7);
     let tx = &provenance[1]["entity"][0]["what"]["identifier"];
     assert_eq!(
         (tx["system"].as_str(), tx["value"].as_str().map(str::len)),
         (Some(systems::FABRIC_TRANSACTION), Some(64))
     );
-    // The lab report is reported, not dropped.
-    assert_eq!(exported.unmapped, ["R-4D00000000000004 (labReport)"]);
+    // The deleted diagnosis is reported, not dropped.
+    assert_eq!(exported.unmapped, ["R-8B00000000000008 (deleted: entered for the wrong patient)"]);
+    assert_eq!(of("Condition").len(), 1, "the deleted diagnosis is not exported as a live one");
 }

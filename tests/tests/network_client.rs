@@ -19,6 +19,9 @@
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, missing_docs)]
 
+#[path = "../../fhir/tests/validator/mod.rs"]
+mod validator;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -27,7 +30,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ehr_api::events::{Notification, SealedNotices};
-use ehr_api::model::{PatientDetails, PatientId};
+use ehr_api::model::{PatientDetails, PatientId, Purpose};
 use ehr_api::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
 use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
 use ehr_client::config::{OrgProfile, read_profile};
@@ -237,6 +240,25 @@ async fn scenario_through_the_library() {
     let everyone = [parts::DOCTOR, parts::OTHER_DOCTOR, parts::RADIOLOGIST, parts::PHARMACIST, parts::REGULATOR];
     assert!(everyone.iter().all(|p| who.contains(p)), "every part acted: {who:?}");
     assert!(told.results.iter().any(|r| r.contains(&outcome.report_sha256)), "the upload was told");
+
+    // The chart as FHIR R4, read as any reader reads it: valid by HAPI's
+    // validator, the same bytes twice, the report's file named by its hash.
+    let exported = cast.doctor.export_fhir(&id, Purpose::Treatment).await.unwrap();
+    let bytes = exported.canonical_json().unwrap();
+    let again = cast.doctor.export_fhir(&id, Purpose::Treatment).await.unwrap().canonical_json().unwrap();
+    assert_eq!(bytes, again, "exporting the same chart twice gives the same bytes");
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    for wanted in
+        ["\"Patient\"", "\"Condition\"", "\"MedicationRequest\"", "\"DiagnosticReport\"", "K35.80", "Jane Demo"]
+    {
+        assert!(text.contains(wanted), "the bundle has no {wanted}");
+    }
+    assert!(text.contains(&outcome.report_sha256), "the CT report's file is named by its SHA-256");
+    let file = files.path().join("chart.json");
+    std::fs::write(&file, &bytes).unwrap();
+    let findings = validator::validate(std::slice::from_ref(&file));
+    let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
+    assert!(errors.is_empty(), "HAPI's validator found errors in the exported chart: {errors:#?}");
 }
 
 fn demo(cli: &Cli) {
@@ -255,6 +277,15 @@ fn demo(cli: &Cli) {
         assert!(out.contains(step), "the demo did not show {step:?}:\n{out}");
     }
     eprintln!("demo ran in {:?}", started.elapsed());
+    // The demo's chart leaves as FHIR through the command line too.
+    let file = cli.home.path().join("p-0001.fhir.json");
+    let summary = cli.json("doctor1@hospitala", &["fhir", "export", "P-0001", "--out", file.to_str().unwrap()]);
+    let bytes = std::fs::read(&file).unwrap();
+    let bundle: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!((bundle["resourceType"].as_str(), bundle["type"].as_str()), (Some("Bundle"), Some("collection")));
+    assert_eq!(summary["resources"].as_u64(), bundle["entry"].as_array().map(|e| e.len() as u64), "{summary}");
+    use sha2::Digest as _;
+    assert_eq!(summary["sha256"].as_str(), Some(hex::encode(sha2::Sha256::digest(&bytes)).as_str()), "{summary}");
 }
 
 async fn library() {

@@ -101,8 +101,26 @@ pub(crate) enum Command {
     Erase(Erase),
     /// Print who viewed or changed a patient's data, as it happens (patients and regulators)
     Notifications(Notifications),
+    /// Exchange charts as HL7 FHIR R4 with other hospitals' systems
+    #[command(subcommand)]
+    Fhir(FhirCmd),
     /// Walk the core scenario on the local network, printing each step
     Demo(Demo),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FhirCmd {
+    /// Export a patient's chart as a FHIR R4 Bundle (opens audited access first; same bytes for the same chart)
+    Export {
+        /// Patient id
+        patient: String,
+        /// Write the bundle here instead of to standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Why you need it, kept in the access log (see `patient show --help`)
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -74,6 +74,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
                     out.show("erased", &client.request_erasure(&patient_id(&args.patient)?).await?)
                 }
                 Command::Notifications(args) => notifications(&config, &client, args, out).await,
+                Command::Fhir(cmd) => fhir(&client, cmd, out).await,
                 Command::Login(_) | Command::Whoami | Command::Identities | Command::Demo(_) => Ok(()),
             }
         }
@@ -587,6 +588,37 @@ async fn prescription(client: &EhrClient, cmd: PrescriptionCmd, out: Output) -> 
             out.show(&format!("{record} dispensed"), &client.dispense_prescription(&slip).await?)
         }
     }
+}
+
+async fn fhir(client: &EhrClient, cmd: cli::FhirCmd, out: Output) -> Result<()> {
+    let cli::FhirCmd::Export { patient, out: file, purpose } = cmd;
+    let id = patient_id(&patient)?;
+    let exported = client.export_fhir(&id, Purpose::parse(&purpose)?).await?;
+    let bytes = exported.canonical_json()?;
+    for skipped in &exported.unmapped {
+        eprintln!("warning: not in the bundle: {skipped}");
+    }
+    let Some(file) = file else {
+        let mut stdout = std::io::stdout();
+        return stdout
+            .write_all(&bytes)
+            .and_then(|()| stdout.write_all(b"\n"))
+            .map_err(|e| EhrClientError::Usage(format!("cannot write to standard output: {e}")));
+    };
+    std::fs::write(&file, &bytes)
+        .map_err(|e| EhrClientError::Usage(format!("cannot write the bundle to {}: {e}", file.display())))?;
+    let summary = json!({
+        "file": file,
+        "resources": exported.bundle.entry.len(),
+        "sha256": hex_sha256(&bytes),
+        "unmapped": exported.unmapped,
+    });
+    out.show(&format!("exported {id} as FHIR R4"), &summary)
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// One notice on its own line, flushed at once so that a pipe sees it.

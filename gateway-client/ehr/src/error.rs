@@ -24,6 +24,9 @@ pub enum EhrClientError {
     /// The input breaks one of the contract's rules, found before sending.
     #[error(transparent)]
     Invalid(#[from] ehr_api::Invalid),
+    /// A chart could not be written as FHIR.
+    #[error(transparent)]
+    Fhir(#[from] ehr_fhir::FhirError),
     /// Settings are missing or wrong.
     #[error("configuration: {0}")]
     Config(String),

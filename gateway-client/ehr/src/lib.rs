@@ -6,6 +6,7 @@
 //! command line (crate `ehr-cli`) parses flags, prints, and maps errors to
 //! exit codes and hints.
 
+mod chart;
 pub mod client;
 pub mod config;
 pub mod error;
