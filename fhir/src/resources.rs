@@ -66,8 +66,12 @@ fn notes(words: &str) -> Vec<Annotation> {
     }
 }
 
+fn meta(v: u32) -> Meta {
+    Meta { version_id: Some(Id(v.to_string())), ..Default::default() }
+}
+
 fn version(v: u32) -> Option<Meta> {
-    Some(Meta { version_id: Some(Id(v.to_string())), ..Default::default() })
+    Some(meta(v))
 }
 
 /// An organisation: a Fabric MSP.
@@ -325,7 +329,7 @@ pub(crate) fn diagnostic_report(
 ) -> Result<DiagnosticReport> {
     DiagnosticReport::builder()
         .id(text(&c.id.uuid))
-        .meta(Meta { version_id: Some(Id(record.meta.version.to_string())), ..Default::default() })
+        .meta(meta(record.meta.version))
         .identifier(vec![identifier(systems::RECORD_ID, &record.meta.id)])
         .status(Coded::Known(DiagnosticReportStatus::Final))
         .code(described(code))
@@ -357,7 +361,7 @@ pub(crate) fn document_reference(record: &RecordView, c: &Common, note: &str) ->
         .map_err(|_| FhirError::Unrepresentable { what: record.meta.id.clone(), why: "no content".into() })?;
     DocumentReference::builder()
         .id(text(&c.id.uuid))
-        .meta(Meta { version_id: Some(Id(record.meta.version.to_string())), ..Default::default() })
+        .meta(meta(record.meta.version))
         .identifier(vec![identifier(systems::RECORD_ID, &record.meta.id)])
         .status(Coded::Known(DocumentReferenceStatus::Current))
         .subject(reference(&c.patient))

@@ -290,7 +290,7 @@ impl Topology {
     fn validate_orderers(&self) -> Result<()> {
         let o = &self.orderers;
         word("orderers.name", &o.name)?;
-        msp_id("orderers.msp", &o.msp)?;
+        word("orderers.msp", &o.msp)?;
         if o.raft == 0 || o.raft > o.nodes.len() {
             return Err(invalid(format!("orderers.raft: {} is not between 1 and the {} nodes", o.raft, o.nodes.len())));
         }
@@ -379,7 +379,7 @@ fn validate_org(org: &Organisation) -> Result<()> {
     let at = format!("organisation {}", org.name);
     ident(&at, &org.name)?;
     word(&format!("{at}: label"), &org.label)?;
-    msp_id(&format!("{at}: msp"), &org.msp)?;
+    word(&format!("{at}: msp"), &org.msp)?;
     let mut seen = BTreeSet::new();
     for user in &org.users {
         let who = format!("user {}@{}", user.name, org.name);
@@ -429,10 +429,6 @@ fn ident(what: &str, value: &str) -> Result<()> {
             "{what}: {value:?} must start with a lower-case letter and use only a-z, 0-9 and '_' (at most 32; it names shell variables)"
         )))
     }
-}
-
-fn msp_id(what: &str, value: &str) -> Result<()> {
-    word(what, value)
 }
 
 fn invalid(message: impl Into<String>) -> TopologyError {

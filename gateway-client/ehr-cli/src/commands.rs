@@ -364,9 +364,9 @@ fn write_copy(path: &Path, slip: &Slip) -> Result<()> {
     write().map_err(|e| EhrClientError::Usage(format!("cannot write the copy to {}: {e}", path.display())))
 }
 
-/// Opens the audited access window a read needs (the attempt is logged and
-/// the patient notified); a refusal is "not allowed" (exit 4), not bad usage.
-/// Opens the access window a reading command needs, for the purpose given on its command line.
+/// Opens the audited access window a read needs, for the purpose given on
+/// the command line (logged, the patient notified); a refusal is "not
+/// allowed" (exit 4), not bad usage.
 async fn open_window(client: &EhrClient, id: &PatientId, purpose: &str) -> Result<AccessEntry> {
     client.open_window(id, Purpose::parse(purpose)?).await
 }

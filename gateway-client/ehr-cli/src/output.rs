@@ -132,13 +132,6 @@ mod tests {
     use base64::Engine as _;
 
     #[test]
-    fn display_names_come_from_the_subject() {
-        let id = base64::engine::general_purpose::STANDARD.encode("x509::CN=doctor1,OU=client::CN=ca.hospitala.ehr");
-        assert_eq!(Person { id, msp: "HospitalAMSP".into() }.display_name(), "doctor1 (HospitalAMSP)");
-        assert_eq!(Person { id: "odd".into(), msp: "M".into() }.display_name(), "odd (M)");
-    }
-
-    #[test]
     fn people_render_as_one_line() {
         let id = base64::engine::general_purpose::STANDARD.encode("x509::CN=lab1,OU=client::CN=ca");
         let mut text = String::new();

@@ -18,6 +18,7 @@ use crate::error::{EhrClientError, Result};
 
 // The profile a network writes into its state folder is defined once, by the
 // crate that writes it.
+use ehr_topology::profile::local_ca_name;
 pub use ehr_topology::profile::{NETWORK_FILE, NetworkProfile, OrgProfile};
 
 /// Where a checkout keeps its local network's state folder, relative to the
@@ -188,7 +189,7 @@ impl Config {
                 .or_else(|| local.map(|o| o.tls_root.clone()))
                 .ok_or_else(|| need("peer TLS root", "--tls-root / EHR_TLS_ROOT"))?,
             ca_url: s.ca_url.or_else(|| local.map(|o| o.ca_url.clone())).unwrap_or_default(),
-            ca_name: s.ca_name.or_else(|| local.map(|o| o.ca_name.clone())).unwrap_or_else(|| format!("ca-{org}")),
+            ca_name: s.ca_name.or_else(|| local.map(|o| o.ca_name.clone())).unwrap_or_else(|| local_ca_name(&org)),
             ca_tls_root: s.ca_tls_root.or_else(|| local.map(|o| o.ca_tls_root.clone())).unwrap_or_default(),
             server_name: s.server_name,
             wallet: s.wallet.unwrap_or_else(|| ehr_home.join("wallet")),

@@ -91,7 +91,7 @@ impl<'a, C: Checkpointer> NotificationFollower<'a, C> {
         }
         if self.stream.is_none() {
             if let Err(e) = self.open().await {
-                return self.broken(e.to_string(), Some(e));
+                return self.broken(Some(e));
             }
             // A stream that opens ends a run of failures.
             self.pause = FIRST_PAUSE;
@@ -99,8 +99,8 @@ impl<'a, C: Checkpointer> NotificationFollower<'a, C> {
         let stream = self.stream.as_mut()?;
         match stream.next().await {
             Some(Ok((event, note))) => Some(Ok(Followed::Notice(Box::new(event), note))),
-            Some(Err(e)) => self.broken(e.to_string(), Some(e.into())),
-            None => self.broken("the peer closed the stream".into(), None),
+            Some(Err(e)) => self.broken(Some(e.into())),
+            None => self.broken(None),
         }
     }
 
@@ -117,8 +117,9 @@ impl<'a, C: Checkpointer> NotificationFollower<'a, C> {
 
     /// After a failure (`error`) or the end of the stream (`None`): reports a
     /// reconnect (the next call waits first), or ends the follow.
-    fn broken(&mut self, reason: String, error: Option<EhrClientError>) -> Option<Result<Followed>> {
+    fn broken(&mut self, error: Option<EhrClientError>) -> Option<Result<Followed>> {
         self.stream = None;
+        let reason = error.as_ref().map_or_else(|| "the peer closed the stream".to_owned(), ToString::to_string);
         let hopeless = error.as_ref().is_some_and(|e| {
             e.refusal().is_some() || matches!(e, EhrClientError::Gateway(GatewayError::Decode { .. }))
         });
