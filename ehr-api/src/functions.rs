@@ -186,6 +186,9 @@ functions! {
     DeleteRecord: SubmitTransient("patientId": PatientId, "recordId": String, "reason": String) -> SealedOf<RecordMeta>;
     /// A record's content (needs an open window).
     ReadRecord: Evaluate("patientId": PatientId, "recordId": String) -> SealedOf<RecordView>;
+    /// Up to [`MAX_RECORDS_PER_READ`](crate::model::MAX_RECORDS_PER_READ) records' contents in one
+    /// call, in the order asked (needs an open window): a whole chart in a few calls, not one per record.
+    ReadRecords: Evaluate("patientId": PatientId, "recordIds": Vec<String>) -> SealedOf<Vec<RecordView>>;
     /// The key the patient's files are encrypted with.
     FileKey: Evaluate("patientId": PatientId) -> SealedOf<crate::model::FileKey>;
     /// Whether the private copy of a record version matches its kept hash.

@@ -679,6 +679,35 @@ impl Attachment {
     }
 }
 
+/// Where an imported record came from: the resource in another system and
+/// the hash of its content there. Kept with the private copy (a source
+/// system's resource address can itself say where a patient was treated), and
+/// what makes an import idempotent: the same resource with the same hash is
+/// not written again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Origin {
+    /// The resource's identity at the source: its absolute FHIR `fullUrl`, or
+    /// `system|value#Type/id` from the bundle's identifier and the resource's
+    /// type and id.
+    pub resource: String,
+    /// SHA-256 (lowercase hex) of the resource's canonical JSON at the source.
+    pub sha256: String,
+}
+
+impl Origin {
+    /// Checks the fields.
+    pub fn validate(&self) -> Result<()> {
+        if self.resource.trim().is_empty() || self.resource.len() > 1000 {
+            return Err(Invalid::bad("origin.resource", "must be 1-1000 characters"));
+        }
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Err(Invalid::bad("origin.sha256", "must be 64 lowercase hex digits"));
+        }
+        Ok(())
+    }
+}
+
 /// One version of a record's content, private.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -687,6 +716,9 @@ pub struct PrivateRecord {
     pub body: RecordBody,
     /// Attached files.
     pub attachments: Vec<Attachment>,
+    /// Set when the record was imported from another system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
     /// Client-chosen salt (hex).
     pub salt: String,
 }
@@ -724,6 +756,9 @@ pub struct RecordMeta {
     /// Set when the patient's data was erased on request.
     pub erased: Option<Stamp>,
 }
+
+/// At most this many records per `ReadRecords` call: a page of `ListRecords`.
+pub const MAX_RECORDS_PER_READ: usize = 100;
 
 /// At most this many attachments per record.
 pub const MAX_ATTACHMENTS: usize = 20;

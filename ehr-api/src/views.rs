@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    AccessEntry, Attachment, PatientDetails, PatientId, PatientRecord, PrescriptionStatus, RecordBody, RecordKind,
-    RecordMeta, Stamp,
+    AccessEntry, Attachment, Origin, PatientDetails, PatientId, PatientRecord, PrescriptionStatus, RecordBody,
+    RecordKind, RecordMeta, Stamp,
 };
 
 /// What a permitted reader gets.
@@ -70,9 +70,17 @@ pub struct RecordInput {
     /// Files stored off-chain.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Where it came from, when imported from another system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 impl RecordInput {
+    /// A record written here, not imported.
+    pub fn new(body: RecordBody, attachments: Vec<Attachment>) -> Self {
+        RecordInput { body, attachments, origin: None }
+    }
+
     /// The rules of the content and of at most [`crate::model::MAX_ATTACHMENTS`]
     /// files: the contract applies them, and a client can before it sends.
     pub fn validate(&self) -> crate::error::Result<()> {
@@ -83,7 +91,8 @@ impl RecordInput {
                 format!("at most {} per record", crate::model::MAX_ATTACHMENTS),
             ));
         }
-        self.attachments.iter().try_for_each(Attachment::validate)
+        self.attachments.iter().try_for_each(Attachment::validate)?;
+        self.origin.as_ref().map_or(Ok(()), Origin::validate)
     }
 }
 
@@ -97,6 +106,9 @@ pub struct RecordView {
     pub body: RecordBody,
     /// Attached files.
     pub attachments: Vec<Attachment>,
+    /// Where it came from, when imported from another system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
     /// Whether the private copy matches the hash on the ledger.
     pub verified: bool,
 }
@@ -166,6 +178,10 @@ pub struct RecordQuery {
     pub to: Option<i64>,
     /// Diagnoses whose ICD-10 code starts with this (needs read grounds, not for regulators).
     pub icd10_prefix: Option<String>,
+    /// Also records deleted as written in error (their metadata and tombstone),
+    /// which listings leave out otherwise: what a full export needs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_deleted: bool,
 }
 
 /// What to look for; every given criterion must match.

@@ -32,6 +32,32 @@ pub mod systems {
     pub const SHA256_EXTENSION: &str = "urn:ehr:extension:attachment-sha256";
     /// The extension that carries where an attachment is stored (encrypted with the patient's file key).
     pub const LOCATION_EXTENSION: &str = "urn:ehr:extension:attachment-location";
+    /// HL7 v2 table 0074, diagnostic service sections (`LAB`, `RAD`).
+    pub const DIAGNOSTIC_SERVICE: &str = "http://terminology.hl7.org/CodeSystem/v2-0074";
+    /// Our roles (`doctor`, `pharmacist`, ...), as certificates carry them.
+    pub const ROLE: &str = "urn:ehr:role";
+    /// Our purposes of access (`treatment`, `emergency`, ...), as the access log keeps them.
+    pub const PURPOSE: &str = "urn:ehr:purpose";
+    /// Where an imported record came from (the source resource's identity).
+    pub const IMPORT_SOURCE: &str = "urn:ehr:import-source";
+    /// LOINC.
+    pub const LOINC: &str = "http://loinc.org";
+    /// DICOM controlled terminology (audit event types).
+    pub const DICOM: &str = "http://dicom.nema.org/resources/ontology/DCM";
+    /// Consent scopes.
+    pub const CONSENT_SCOPE: &str = "http://terminology.hl7.org/CodeSystem/consentscope";
+    /// Consent actions (`access`, `correct`).
+    pub const CONSENT_ACTION: &str = "http://terminology.hl7.org/CodeSystem/consentaction";
+    /// HL7 v3 participation types (`IRCP`: information recipient).
+    pub const PARTICIPATION_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+    /// HL7 v3 act codes (`OPTIN`).
+    pub const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+    /// HL7 v3 act reasons, which hold the `PurposeOfUse` codes (`TREAT`, `ETREAT`, `HRESCH`).
+    pub const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+    /// HL7 v3 data operations (`DELETE`), a Provenance's activity.
+    pub const DATA_OPERATION: &str = "http://terminology.hl7.org/CodeSystem/v3-DataOperation";
+    /// The extension saying why a value is absent.
+    pub const DATA_ABSENT_REASON: &str = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
     /// Provenance participant types.
     pub const PROVENANCE_PARTICIPANT: &str = "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
 }

@@ -19,12 +19,16 @@
 //! # let _ = bytes; Ok(()) }
 //! ```
 
+mod canonical;
 mod error;
 mod export;
 mod ids;
+mod import;
+mod ledger;
 pub mod mapping;
 mod resources;
 
-pub use error::{FhirError, Result};
+pub use error::{FhirError, Issue, IssueKind, Result};
 pub use export::{Chart, Export, export};
 pub use ids::systems;
+pub use import::{Import, ImportedPatient, MAX_BUNDLE_BYTES, Unmapped, read_bundle};

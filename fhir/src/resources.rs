@@ -9,15 +9,18 @@ use fhir::r4::coded::Coded;
 use fhir::r4::codes::{
     AdministrativeGender, ContactPointSystem, MedicationrequestIntent, MedicationrequestStatus, ProvenanceEntityRole,
 };
-use fhir::r4::codes::{AdverseEventActuality, DiagnosticReportStatus, DocumentReferenceStatus, ObservationStatus};
+use fhir::r4::codes::{
+    AdverseEventActuality, DiagnosticReportStatus, DocumentReferenceStatus, ImagingstudyStatus, ObservationStatus,
+};
+use fhir::r4::resources::adverse_event::AdverseEventSuspectEntity;
 use fhir::r4::resources::allergy_intolerance::AllergyIntoleranceReaction;
 use fhir::r4::resources::document_reference::DocumentReferenceContent;
 use fhir::r4::resources::medication_request::MedicationRequestMedication;
 use fhir::r4::resources::observation::{ObservationEffective, ObservationValue};
 use fhir::r4::resources::provenance::{ProvenanceAgent, ProvenanceEntity};
 use fhir::r4::resources::{
-    AdverseEvent, AllergyIntolerance, Condition, DiagnosticReport, DocumentReference, MedicationRequest, Observation,
-    Organization, Patient, Practitioner, Provenance,
+    AdverseEvent, AllergyIntolerance, Condition, DiagnosticReport, DocumentReference, ImagingStudy, MedicationRequest,
+    Observation, Organization, Patient, Practitioner, Provenance,
 };
 use fhir::r4::types::extension::ExtensionValue;
 use fhir::r4::types::{
@@ -38,11 +41,11 @@ pub(crate) fn reference<T>(to: &ResourceId) -> Reference<T> {
     Reference { reference: Some(text(&to.url())), ..Default::default() }
 }
 
-fn identifier(system: &str, value: &str) -> Identifier {
+pub(crate) fn identifier(system: &str, value: &str) -> Identifier {
     Identifier { system: Some(Uri(system.to_owned())), value: Some(text(value)), ..Default::default() }
 }
 
-fn coding(system: &str, code: &str) -> Coding {
+pub(crate) fn coding(system: &str, code: &str) -> Coding {
     Coding {
         system: Some(Uri(system.to_owned())),
         code: Some(fhir::r4::types::Code(code.to_owned())),
@@ -50,11 +53,11 @@ fn coding(system: &str, code: &str) -> Coding {
     }
 }
 
-fn concept(system: &str, code: &str) -> CodeableConcept {
+pub(crate) fn concept(system: &str, code: &str) -> CodeableConcept {
     CodeableConcept { coding: vec![coding(system, code)], ..Default::default() }
 }
 
-fn described(words: &str) -> CodeableConcept {
+pub(crate) fn described(words: &str) -> CodeableConcept {
     CodeableConcept { text: Some(text(words)), ..Default::default() }
 }
 
@@ -66,7 +69,7 @@ fn notes(words: &str) -> Vec<Annotation> {
     }
 }
 
-fn meta(v: u32) -> Meta {
+pub(crate) fn meta(v: u32) -> Meta {
     Meta { version_id: Some(Id(v.to_string())), ..Default::default() }
 }
 
@@ -228,13 +231,18 @@ pub(crate) fn medication_request(
     dose: &str,
     frequency: &str,
     words: &str,
+    status: MedicationrequestStatus,
 ) -> MedicationRequest {
-    let dosage = Dosage { text: Some(text(&format!("{dose}, {frequency}"))), ..Default::default() };
+    // The frequency also as the timing's code text, so that a reader can take
+    // the dose and the frequency apart again.
+    let timing = fhir::r4::types::Timing { code: Some(described(frequency)), ..Default::default() };
+    let dosage =
+        Dosage { text: Some(text(&format!("{dose}, {frequency}"))), timing: Some(timing), ..Default::default() };
     MedicationRequest {
         id: Some(text(&c.id.uuid)),
         meta: version(record.meta.version),
         identifier: vec![identifier(systems::RECORD_ID, &record.meta.id)],
-        status: Coded::Known(MedicationrequestStatus::Active),
+        status: Coded::Known(status),
         intent: Coded::Known(MedicationrequestIntent::Order),
         medication: Some(MedicationRequestMedication::CodeableConcept(Box::new(described(medication)))),
         subject: reference(&c.patient),
@@ -246,11 +254,26 @@ pub(crate) fn medication_request(
     }
 }
 
-/// Who wrote `target`'s current version, for which organisation, when, and
-/// in which Fabric transaction (an entity identified by the transaction id).
-pub(crate) fn provenance(target: &ResourceId, stamp: &Stamp) -> Result<(ResourceId, Provenance)> {
+/// What a Provenance says besides who, when and which transaction.
+#[derive(Default)]
+pub(crate) struct Why<'a> {
+    /// The version deleted the record, for this reason.
+    pub(crate) deleted: Option<&'a str>,
+    /// The record was imported from this source resource.
+    pub(crate) origin: Option<&'a ehr_api::model::Origin>,
+}
+
+/// Who (`who`: the practitioner, or the patient acting for themselves) wrote
+/// `target`'s current version, for which organisation, when, and in which
+/// Fabric transaction (an entity identified by the transaction id).
+pub(crate) fn provenance(
+    target: &ResourceId,
+    stamp: &Stamp,
+    who: &ResourceId,
+    why: Why<'_>,
+) -> Result<(ResourceId, Provenance)> {
     let id = ResourceId::of("Provenance", &format!("{}\0{}", target.uuid, stamp.tx_id));
-    let (who, _) = practitioner(&stamp.actor);
+    let who = who.clone();
     let (org, _) = organization(&stamp.actor.msp);
     let agent = ProvenanceAgent {
         r#type: Some(concept(systems::PROVENANCE_PARTICIPANT, "author")),
@@ -267,30 +290,48 @@ pub(crate) fn provenance(target: &ResourceId, stamp: &Stamp) -> Result<(Resource
         },
         ..Default::default()
     };
-    let provenance = Provenance::builder()
+    let mut entity = vec![transaction];
+    if let Some(origin) = why.origin {
+        entity.push(ProvenanceEntity {
+            role: Coded::Known(ProvenanceEntityRole::Derivation),
+            what: Reference {
+                identifier: Some(identifier(systems::IMPORT_SOURCE, &origin.resource)),
+                display: Some(text(&format!("imported; SHA-256 of the source resource {}", origin.sha256))),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    }
+    let mut provenance = Provenance::builder()
         .id(text(&id.uuid))
         .target(Vec1::new(reference(target)))
         .recorded(Instant(instant(stamp.at)?))
         .agent(Vec1::new(agent))
-        .entity(vec![transaction])
+        .entity(entity)
         .build()
         .map_err(|e| FhirError::Unrepresentable { what: "a Provenance".into(), why: format!("{e:?}") })?;
+    if let Some(reason) = why.deleted {
+        provenance.activity = Some(concept(systems::DATA_OPERATION, "DELETE"));
+        provenance.reason = vec![described(reason)];
+    }
     Ok((id, provenance))
 }
 
-/// A side effect of a medication: an actual adverse event, the medication named in the event's text.
+/// A side effect of a medication: an actual adverse event, the effect as the
+/// event, the medication as the suspected entity (named, not a Medication
+/// resource: we keep its name only).
 pub(crate) fn adverse_event(record: &RecordView, c: &Common, medication: &str, words: &str) -> AdverseEvent {
-    let event = if words.is_empty() {
-        format!("side effect of {medication}")
-    } else {
-        format!("{words} (side effect of {medication})")
+    let suspect = AdverseEventSuspectEntity {
+        instance: Reference { display: Some(text(medication)), ..Default::default() },
+        ..Default::default()
     };
     AdverseEvent {
         id: Some(text(&c.id.uuid)),
         meta: version(record.meta.version),
         identifier: Some(identifier(systems::RECORD_ID, &record.meta.id)),
         actuality: Coded::Known(AdverseEventActuality::Actual),
-        event: Some(described(&event)),
+        event: (!words.is_empty()).then(|| described(words)),
+        suspect_entity: vec![suspect],
         subject: reference(&c.patient),
         recorded_date: Some(DateTime(c.recorded.clone())),
         recorder: Some(reference(&c.recorder)),
@@ -318,29 +359,72 @@ pub(crate) fn observation(record: &RecordView, c: &Common, test: &str, words: &s
     (id, observation)
 }
 
+/// Which service a report comes from (HL7 v2 table 0074), what tells a lab
+/// report from an imaging report.
+#[derive(Clone, Copy)]
+pub(crate) enum Service {
+    /// `LAB`.
+    Laboratory,
+    /// `RAD`.
+    Radiology,
+}
+
 /// A lab or imaging report: the test or modality as `code`, the findings as
 /// `conclusion`, the attached files as `presentedForm`, a lab result as `result`.
 pub(crate) fn diagnostic_report(
     record: &RecordView,
     c: &Common,
+    service: Service,
     code: &str,
     words: &str,
     result: Option<&ResourceId>,
+    study: Option<&ResourceId>,
 ) -> Result<DiagnosticReport> {
+    let category = match service {
+        Service::Laboratory => "LAB",
+        Service::Radiology => "RAD",
+    };
     DiagnosticReport::builder()
         .id(text(&c.id.uuid))
         .meta(meta(record.meta.version))
         .identifier(vec![identifier(systems::RECORD_ID, &record.meta.id)])
         .status(Coded::Known(DiagnosticReportStatus::Final))
+        .category(vec![concept(systems::DIAGNOSTIC_SERVICE, category)])
         .code(described(code))
         .subject(reference(&c.patient))
         .issued(Instant(c.recorded.clone()))
         .performer(vec![reference(&c.recorder)])
         .result(result.map(reference).into_iter().collect())
+        .imaging_study(study.map(reference).into_iter().collect())
         .conclusion(text(words))
         .presented_form(record.attachments.iter().map(attachment).collect())
         .build()
         .map_err(|e| FhirError::Unrepresentable { what: format!("record {}", record.meta.id), why: format!("{e:?}") })
+}
+
+/// The study an imaging report reads: its DICOM modality, the patient, when
+/// the report was written (we keep no acquisition time).
+pub(crate) fn imaging_study(record: &RecordView, c: &Common, modality: &str) -> (ResourceId, ImagingStudy) {
+    let id = ResourceId::of("ImagingStudy", &record.meta.id);
+    // Our modality names to DICOM's (PS3.16 CID 29): MRI is MR, PET is PT, a plain X-ray DX.
+    let dicom = match modality {
+        "MRI" => "MR",
+        "PET" => "PT",
+        "XR" => "DX",
+        other => other,
+    };
+    let study = ImagingStudy {
+        id: Some(text(&id.uuid)),
+        meta: version(record.meta.version),
+        identifier: vec![identifier(systems::RECORD_ID, &record.meta.id)],
+        status: Coded::Known(ImagingstudyStatus::Available),
+        modality: vec![coding(systems::DICOM, dicom)],
+        subject: reference(&c.patient),
+        started: Some(DateTime(c.recorded.clone())),
+        description: Some(text(&format!("{modality} imaging"))),
+        ..Default::default()
+    };
+    (id, study)
 }
 
 /// A clinical note: a current DocumentReference whose content is the note as

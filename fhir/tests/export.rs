@@ -3,146 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod chart;
 mod validator;
 
 use base64::Engine as _;
-use ehr_api::model::{
-    Attachment, PatientDetails, PatientId, PatientRecord, Person, RecordBody, RecordMeta, Role, Stamp, Tombstone,
-};
-use ehr_api::views::{PatientView, RecordView};
-use ehr_fhir::{Chart, export, systems};
+use chart::chart;
+use ehr_fhir::{export, systems};
 use serde_json::Value;
-
-fn person(cn: &str, msp: &str) -> Person {
-    let id = base64::engine::general_purpose::STANDARD.encode(format!("x509::CN={cn},OU=client::CN=ca.{msp}"));
-    Person { id, msp: msp.into() }
-}
-
-fn stamp(who: &Person, role: Role, tx: &str, at: i64) -> Stamp {
-    Stamp { actor: who.clone(), role, tx_id: tx.repeat(64 / tx.len()), at }
-}
-
-fn record(id: &str, body: RecordBody, who: &Person, at: i64) -> RecordView {
-    let written = stamp(who, Role::Doctor, &id[2..4].to_lowercase(), at);
-    RecordView {
-        meta: RecordMeta {
-            id: id.into(),
-            patient_id: PatientId::parse("P-0001").unwrap(),
-            kind: body.kind(),
-            version: 1,
-            hashes: vec!["ab".repeat(32)],
-            created: written.clone(),
-            updated: written,
-            deleted: None,
-            erased: None,
-        },
-        body,
-        attachments: Vec::new(),
-        verified: true,
-    }
-}
-
-/// A CT report with its PDF attached.
-fn imaging(who: &Person) -> RecordView {
-    let mut ct = record(
-        "R-6F00000000000006",
-        RecordBody::ImagingReport { modality: "CT".into(), text: "appendix enlarged".into() },
-        who,
-        1_795_306_200,
-    );
-    ct.attachments = vec![Attachment {
-        sha256: "9f".repeat(32),
-        size: 81,
-        media_type: "application/pdf".into(),
-        location: "s3://ehr-files/enc/k1/9f/9f9f".into(),
-    }];
-    ct
-}
-
-/// A diagnosis deleted as written in error.
-fn deleted(who: &Person) -> RecordView {
-    let mut gone = record(
-        "R-8B00000000000008",
-        RecordBody::Diagnosis { icd10: "J45".into(), text: "wrong patient".into() },
-        who,
-        1_795_306_400,
-    );
-    let tombstone = stamp(who, Role::Doctor, "8b", 1_795_306_500);
-    gone.meta.deleted = Some(Tombstone { stamp: tombstone, reason: "entered for the wrong patient".into() });
-    gone
-}
-
-/// A chart with a record of every kind, a file, and a deleted diagnosis.
-fn chart() -> Chart {
-    let doctor = person("doctor1", "HospitalAMSP");
-    let lab = person("lab1", "HospitalBMSP");
-    let registered = stamp(&doctor, Role::Doctor, "0a", 1_795_305_600);
-    let patient = PatientView {
-        record: PatientRecord {
-            id: PatientId::parse("P-0001").unwrap(),
-            home_msp: "HospitalAMSP".into(),
-            attending: vec![doctor.clone()],
-            version: 1,
-            hashes: vec!["cd".repeat(32)],
-            created: registered.clone(),
-            updated: registered,
-            erased: None,
-        },
-        details: PatientDetails {
-            name: "Jane Demo".into(),
-            birth_date: "1984-02-29".into(),
-            sex: "female".into(),
-            contact: "+44 20 7946 0000".into(),
-            description: "demo patient".into(),
-        },
-        verified: true,
-    };
-    let records = vec![
-        record(
-            "R-1A00000000000001",
-            RecordBody::Diagnosis { icd10: "K35.80".into(), text: "acute appendicitis".into() },
-            &doctor,
-            1_795_305_700,
-        ),
-        record(
-            "R-2B00000000000002",
-            RecordBody::Prescription {
-                medication: "amoxicillin".into(),
-                dose: "500 mg".into(),
-                frequency: "3x daily".into(),
-                text: "with food".into(),
-            },
-            &doctor,
-            1_795_305_800,
-        ),
-        record(
-            "R-3C00000000000003",
-            RecordBody::Allergy { substance: "penicillin".into(), text: "hives".into() },
-            &doctor,
-            1_795_305_900,
-        ),
-        record(
-            "R-4D00000000000004",
-            RecordBody::LabReport { test: "CBC".into(), text: "normal".into() },
-            &lab,
-            1_795_306_000,
-        ),
-        record(
-            "R-5E00000000000005",
-            RecordBody::SideEffect { medication: "amoxicillin".into(), text: "rash".into() },
-            &doctor,
-            1_795_306_100,
-        ),
-        imaging(&doctor),
-        record(
-            "R-7A00000000000007",
-            RecordBody::ClinicalNote { text: "recovering well".into() },
-            &doctor,
-            1_795_306_300,
-        ),
-    ];
-    Chart { patient, records, deleted: vec![deleted(&doctor).meta] }
-}
 
 fn entry_url<'a>(bundle: &'a Value, resource: &Value) -> Option<&'a str> {
     bundle["entry"].as_array()?.iter().find(|e| &e["resource"] == resource)?["fullUrl"].as_str()
@@ -221,7 +88,7 @@ fn the_mapping_carries_codes_ids_versions_and_provenance() {
     assert_eq!(of("MedicationRequest")[0]["dosageInstruction"][0]["text"], "500 mg, 3x daily");
     assert_eq!(of("AllergyIntolerance")[0]["reaction"][0]["manifestation"][0]["text"], "hives");
     assert_eq!(of("Organization").len(), 2, "HospitalA and the lab's HospitalB, once each");
-    assert_eq!(of("Practitioner").len(), 2, "the doctor and the lab technician");
+    assert_eq!(of("Practitioner").len(), 4, "the doctor, the lab technician, the pharmacist, the consented doctor");
     let report = of("DiagnosticReport");
     assert_eq!((report.len(), report[0]["code"]["text"].as_str()), (2, Some("CBC")));
     let observation = of("Observation")[0];
@@ -233,19 +100,86 @@ fn the_mapping_carries_codes_ids_versions_and_provenance() {
     assert_eq!(pdf["extension"][0]["valueString"], "9f".repeat(32));
     assert_eq!(pdf["extension"][1]["url"], systems::LOCATION_EXTENSION);
     assert!(pdf.get("url").is_none(), "the store holds ciphertext; url would promise the content");
-    assert_eq!(of("AdverseEvent")[0]["event"]["text"], "rash (side effect of amoxicillin)");
-    let note = &of("DocumentReference")[0]["content"][0]["attachment"]["data"];
+    let adverse = of("AdverseEvent")[0];
+    assert_eq!(
+        (adverse["event"]["text"].as_str(), adverse["suspectEntity"][0]["instance"]["display"].as_str()),
+        (Some("rash"), Some("amoxicillin"))
+    );
+    assert_eq!(report[0]["category"][0]["coding"][0]["code"], "LAB");
+    assert_eq!(report[1]["category"][0]["coding"][0]["code"], "RAD");
+    let study = of("ImagingStudy")[0];
+    assert_eq!((study["modality"][0]["code"].as_str(), study["status"].as_str()), (Some("CT"), Some("available")));
+    assert_eq!(report[1]["imagingStudy"][0]["reference"].as_str(), entry_url(&bundle, study));
+    let note =
+        &of("DocumentReference").iter().find(|d| d["status"] == "current").unwrap()["content"][0]["attachment"]["data"];
     let note = base64::engine::general_purpose::STANDARD.decode(note.as_str().unwrap()).unwrap();
     assert_eq!(note, b"recovering well");
-    // A Provenance for the patient and each exported record, naming the transaction.
+    // A Provenance for the patient, each record, the dispensing, the deletion and each consent.
     let provenance = of("Provenance");
-    assert_eq!(provenance.len(), 1 + 7);
+    assert_eq!(provenance.len(), 1 + 7 + 1 + 1 + 2);
     let tx = &provenance[1]["entity"][0]["what"]["identifier"];
     assert_eq!(
         (tx["system"].as_str(), tx["value"].as_str().map(str::len)),
         (Some(systems::FABRIC_TRANSACTION), Some(64))
     );
-    // The deleted diagnosis is reported, not dropped.
-    assert_eq!(exported.unmapped, ["R-8B00000000000008 (deleted: entered for the wrong patient)"]);
-    assert_eq!(of("Condition").len(), 1, "the deleted diagnosis is not exported as a live one");
+    assert!(exported.unmapped.is_empty(), "{:?}", exported.unmapped);
+}
+
+#[test]
+fn ledger_facts_map_dispensing_deletion_consents_access_and_roles() {
+    let bundle: Value = serde_json::from_slice(&export(&chart()).unwrap().canonical_json().unwrap()).unwrap();
+    let all = resources(&bundle);
+    let of = |t: &str| all.iter().copied().filter(|r| r["resourceType"] == t).collect::<Vec<_>>();
+    let patient_url = bundle["entry"][0]["fullUrl"].as_str().unwrap();
+
+    // The dispensed prescription: the request completed, a dispense by the pharmacist.
+    let request = of("MedicationRequest").into_iter().find(|r| r["status"] != "entered-in-error").unwrap();
+    assert_eq!(request["status"], "completed");
+    let dispense = of("MedicationDispense")[0];
+    assert_eq!(dispense["status"], "completed");
+    assert_eq!(dispense["authorizingPrescription"][0]["reference"].as_str(), entry_url(&bundle, request));
+    assert_eq!(dispense["whenHandedOver"], "2026-11-22T00:23:20Z");
+
+    // The deleted diagnosis: entered in error, content masked, the reason in its Provenance.
+    let gone = of("Condition")
+        .into_iter()
+        .find(|c| c["verificationStatus"]["coding"][0]["code"] == "entered-in-error")
+        .unwrap();
+    assert!(gone.get("code").and_then(|c| c.get("coding")).is_none(), "no content of a deleted record");
+    let url = entry_url(&bundle, gone).unwrap();
+    let deletion = of("Provenance").into_iter().find(|p| p["target"][0]["reference"] == url).unwrap();
+    assert_eq!(deletion["activity"]["coding"][0]["code"], "DELETE");
+    assert_eq!(deletion["reason"][0]["text"], "entered for the wrong patient");
+
+    // Consents: one active with its end date, one inactive once revoked; the patient consents.
+    let consents = of("Consent");
+    assert_eq!(consents.len(), 2);
+    assert_eq!((consents[0]["status"].as_str(), consents[1]["status"].as_str()), (Some("active"), Some("inactive")));
+    assert_eq!(consents[0]["provision"]["period"]["end"], "2026-11-29T00:00:00Z");
+    assert_eq!(consents[0]["performer"][0]["reference"], patient_url);
+    assert_eq!(consents[1]["provision"]["action"].as_array().map(Vec::len), Some(2), "read and write");
+
+    // The access log: who asked, why, granted or not.
+    let events = of("AuditEvent");
+    assert_eq!(events.len(), 2);
+    assert_eq!((events[0]["outcome"].as_str(), events[1]["outcome"].as_str()), (Some("0"), Some("4")));
+    assert_eq!(events[0]["purposeOfEvent"][0]["coding"][0]["code"], "second-opinion");
+    assert_eq!(events[1]["outcomeDesc"], "basis: not permitted");
+
+    // Every practitioner in each role they acted in.
+    let roles: Vec<&str> =
+        of("PractitionerRole").iter().map(|r| r["code"][0]["coding"][0]["code"].as_str().unwrap()).collect();
+    // The doctor, the lab technician (who wrote as a doctor here), the consented doctor who read, the pharmacist.
+    assert_eq!(roles, ["doctor", "doctor", "doctor", "pharmacist"]);
+}
+
+#[test]
+fn what_the_caller_may_not_read_is_reported() {
+    let mut chart = chart();
+    chart.consents = None;
+    chart.access_log = None;
+    let exported = export(&chart).unwrap();
+    assert_eq!(exported.unmapped.len(), 2, "{:?}", exported.unmapped);
+    assert!(exported.unmapped.iter().any(|u| u.starts_with("consents")));
+    assert!(exported.unmapped.iter().any(|u| u.starts_with("the access log")));
 }

@@ -35,6 +35,7 @@ use ehr_api::seal::{OpeningKey, Sealed, TRANSIENT_SEAL_TO};
 use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
 use ehr_client::config::{OrgProfile, read_profile};
 use ehr_client::error::Refusal;
+use ehr_client::fhir::PatientOutcome;
 use ehr_client::files::FileStore;
 use ehr_client::scenario::{self, Cast, Narrator, parts};
 use ehr_client::{EhrClient, Followed, NotificationFollower};
@@ -259,6 +260,47 @@ async fn scenario_through_the_library() {
     let findings = validator::validate(std::slice::from_ref(&file));
     let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
     assert!(errors.is_empty(), "HAPI's validator found errors in the exported chart: {errors:#?}");
+    for wanted in ["\"MedicationDispense\"", "\"Consent\"", "\"PractitionerRole\""] {
+        assert!(text.contains(wanted), "the dispensed prescription, the consent and the roles: no {wanted}");
+    }
+    round_trip(&cast, &bytes, stamp, files.path()).await;
+}
+
+/// The chart imported as another patient at the other hospital, exported
+/// there, validated, and compared: the same clinical content; importing the
+/// same bundle again writes nothing.
+async fn round_trip(cast: &Cast, bundle: &[u8], stamp: u64, dir: &Path) {
+    let copy = PatientId::parse(&format!("P-COPY-{stamp}")).unwrap();
+    let started = Instant::now();
+    let report = cast.other_doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment).await.unwrap();
+    eprintln!("imported {} records in {:?}", report.added.len(), started.elapsed());
+    assert_eq!(report.patient, PatientOutcome::Registered);
+    assert!(report.added.len() >= 3, "{report:#?}");
+    assert!(report.unmapped.iter().any(|u| u.reason.contains("files are not copied")), "{report:#?}");
+    let round = cast.other_doctor.export_fhir(&copy, Purpose::Treatment).await.unwrap().canonical_json().unwrap();
+    let file = dir.join("round-trip.json");
+    std::fs::write(&file, &round).unwrap();
+    let errors: Vec<_> =
+        validator::validate(std::slice::from_ref(&file)).into_iter().filter(|f| f.is_error()).collect();
+    assert!(errors.is_empty(), "HAPI's validator found errors in the re-exported chart: {errors:#?}");
+    let (before, after) = (ehr_fhir::read_bundle(bundle).unwrap(), ehr_fhir::read_bundle(&round).unwrap());
+    assert_eq!(after.patient.details, before.patient.details);
+    let bodies = |import: &ehr_fhir::Import| {
+        let mut all: Vec<String> = import.records.iter().map(|r| serde_json::to_string(&r.body).unwrap()).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(bodies(&after), bodies(&before), "the clinical content survives the round trip");
+    let text = String::from_utf8(round).unwrap();
+    assert!(text.contains(ehr_fhir::systems::IMPORT_SOURCE), "the re-export says where its records came from");
+    assert!(text.contains("HospitalBMSP"), "the copy is HospitalB's patient");
+
+    let again = cast.other_doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment).await.unwrap();
+    assert_eq!((again.patient, again.writes()), (PatientOutcome::Unchanged, 0), "{again:#?}");
+    assert_eq!(again.unchanged.len(), report.added.len());
+    // A HospitalA doctor cannot slip records into HospitalB's patient by import.
+    let refused = cast.doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment).await.unwrap_err();
+    assert_eq!(refused.refusal(), Some(Refusal::Forbidden), "{refused}");
 }
 
 fn demo(cli: &Cli) {
@@ -286,6 +328,38 @@ fn demo(cli: &Cli) {
     assert_eq!(summary["resources"].as_u64(), bundle["entry"].as_array().map(|e| e.len() as u64), "{summary}");
     use sha2::Digest as _;
     assert_eq!(summary["sha256"].as_str(), Some(hex::encode(sha2::Sha256::digest(&bytes)).as_str()), "{summary}");
+
+    // And comes back in through it, at HospitalB, once.
+    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let copy = format!("P-CLI-{stamp}");
+    let path = file.to_str().unwrap();
+    let imported = cli.json("doctor1@hospitalb", &["fhir", "import", path, "--as", &copy]);
+    assert_eq!(imported["patient"], "registered", "{imported}");
+    assert!(imported["writes"].as_u64().is_some_and(|n| n >= 3), "{imported}");
+    let again = cli.json("doctor1@hospitalb", &["fhir", "import", path, "--as", &copy]);
+    assert_eq!((again["patient"].as_str(), again["writes"].as_u64()), (Some("unchanged"), Some(0)), "{again}");
+
+    // A bundle with a Condition that names no patient is refused whole: an
+    // OperationOutcome naming the element, exit 3, and nothing written.
+    let mut broken = bundle.clone();
+    let entries = broken["entry"].as_array_mut().unwrap();
+    let condition = entries.iter_mut().find(|e| e["resource"]["resourceType"] == "Condition").unwrap();
+    condition["resource"].as_object_mut().unwrap().remove("subject");
+    let bad = cli.home.path().join("broken.fhir.json");
+    std::fs::write(&bad, serde_json::to_vec(&broken).unwrap()).unwrap();
+    let never = format!("P-BAD-{stamp}");
+    let out = cli.run("doctor1@hospitalb", &["--json", "fhir", "import", bad.to_str().unwrap(), "--as", &never]);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    let outcome: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
+    assert!(outcome["issue"][0]["expression"][0].as_str().unwrap().ends_with(".subject"), "{outcome}");
+    let text = cli.fails("doctor1@hospitalb", &["fhir", "import", bad.to_str().unwrap(), "--as", &never], 3);
+    assert!(text.contains("Condition") && text.contains("subject"), "{text}");
+    // Nothing was written: the patient is new to the ledger when the good bundle comes.
+    let later = cli.json("doctor1@hospitalb", &["fhir", "import", path, "--as", &never]);
+    assert_eq!(later["patient"], "registered", "the refused import registered nobody: {later}");
+    // Someone without grounds gets no chart out.
+    cli.fails("doctor2@hospitala", &["fhir", "export", &never], 4);
 }
 
 async fn library() {

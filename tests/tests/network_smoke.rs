@@ -204,7 +204,8 @@ fn the_local_network_runs_our_chaincode_end_to_end() {
     let hash = {
         use ehr_api::model::{PrivateRecord, RecordBody};
         let body: RecordBody = serde_json::from_str(rx_body).expect("prescription body");
-        ehr_api::hash::record_hash(&PrivateRecord { body, attachments: vec![], salt: "ab".repeat(32) }).expect("hash")
+        ehr_api::hash::record_hash(&PrivateRecord { body, attachments: vec![], origin: None, salt: "ab".repeat(32) })
+            .expect("hash")
     };
     let check = gateway_with(
         "evaluate",

@@ -139,6 +139,7 @@ pub fn router_with(settings: Settings) -> std::result::Result<Router, fabric_cha
     let c = route::<f::UpdateRecord, _, _>(c, records::update);
     let c = route::<f::DeleteRecord, _, _>(c, records::delete);
     let c = route::<f::ReadRecord, _, _>(c, records::read);
+    let c = route::<f::ReadRecords, _, _>(c, records::read_many);
     let c = route::<f::FileKey, _, _>(c, records::file_key);
     let c = route::<f::VerifyRecord, _, _>(c, |stub, p| seal::sealed(stub, p, records::verify));
     let c = route::<f::ListRecords, _, _>(c, |stub, p| seal::sealed(stub, p, records::list));

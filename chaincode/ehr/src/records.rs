@@ -25,8 +25,8 @@ use crate::events::notify;
 use crate::input::{self, salt_from_transient};
 use crate::model::DiagnosisRef;
 use crate::model::{
-    KindFilter, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord, RecordBody, RecordKind,
-    RecordMeta, Role, Scope, Stamp, Tombstone,
+    KindFilter, MAX_RECORDS_PER_READ, PatientId, PatientRecord, PrescriptionState, PrescriptionStatus, PrivateRecord,
+    RecordBody, RecordKind, RecordMeta, Role, Scope, Stamp, Tombstone,
 };
 use crate::seal::SealTo;
 use crate::store;
@@ -38,7 +38,8 @@ fn record_from_transient(stub: &Stub) -> Result<PrivateRecord> {
     let input: RecordInput =
         input::json(stub, TRANSIENT_RECORD, "send the record as transient data, never as arguments")?;
     input.validate()?;
-    Ok(PrivateRecord { body: input.body, attachments: input.attachments, salt: salt_from_transient(stub)? })
+    let salt = salt_from_transient(stub)?;
+    Ok(PrivateRecord { body: input.body, attachments: input.attachments, origin: input.origin, salt })
 }
 
 /// Keeps a diagnosis's code in the patient's search document (only called with
@@ -181,20 +182,49 @@ pub(crate) async fn delete(
 /// A record's content, for a reader whose access window is open, sealed to
 /// the caller's one-time key.
 pub(crate) async fn read(stub: Stub, (id, record_id): (PatientId, String)) -> Result<SealedOf<RecordView>> {
-    let caller = Caller::load(&stub).await?;
     let seal_to = SealTo::from_transient(&stub)?;
-    let now = stub.tx_timestamp()?.seconds;
-    let open = store::window_open(&stub, &id, &caller.person, now).await?;
-    let patient = patient_for(&stub, &id, "reading").await?;
-    if !open || grounds(&stub, &patient, &caller, Scope::Read, now).await?.is_none() {
-        return Err(forbidden("open an access window (OpenAccess) before reading", &id));
+    may_read(&stub, &id).await?;
+    seal_to.seal(&stub, &view(&stub, &id, &record_id).await?).await
+}
+
+/// Several records' contents in one call, on the same conditions as [`read`].
+pub(crate) async fn read_many(
+    stub: Stub,
+    (id, record_ids): (PatientId, Vec<String>),
+) -> Result<SealedOf<Vec<RecordView>>> {
+    let seal_to = SealTo::from_transient(&stub)?;
+    if record_ids.len() > MAX_RECORDS_PER_READ {
+        return Err(EhrError::bad("recordIds", format!("at most {MAX_RECORDS_PER_READ} per call")));
     }
-    let meta = live_record(&stub, &id, &record_id, "reading").await?;
-    let private = store::private_record(&stub, &meta, meta.version)
+    may_read(&stub, &id).await?;
+    let mut views = Vec::with_capacity(record_ids.len());
+    for record_id in &record_ids {
+        views.push(view(&stub, &id, record_id).await?);
+    }
+    seal_to.seal(&stub, &views).await
+}
+
+/// Refuses unless the caller's access window on the patient is open and
+/// they still have grounds to read.
+async fn may_read(stub: &Stub, id: &PatientId) -> Result<()> {
+    let caller = Caller::load(stub).await?;
+    let now = stub.tx_timestamp()?.seconds;
+    let open = store::window_open(stub, id, &caller.person, now).await?;
+    let patient = patient_for(stub, id, "reading").await?;
+    if !open || grounds(stub, &patient, &caller, Scope::Read, now).await?.is_none() {
+        return Err(forbidden("open an access window (OpenAccess) before reading", id));
+    }
+    Ok(())
+}
+
+/// A live record's current content, checked against its hash.
+async fn view(stub: &Stub, id: &PatientId, record_id: &str) -> Result<RecordView> {
+    let meta = live_record(stub, id, record_id, "reading").await?;
+    let private = store::private_record(stub, &meta, meta.version)
         .await?
         .ok_or_else(|| EhrError::NotFound(format!("this peer holds no content for record {record_id} (erased?)")))?;
     let verified = meta.hashes.last() == Some(&ehr_api::hash::record_hash(&private)?);
-    seal_to.seal(&stub, &RecordView { body: private.body, attachments: private.attachments, verified, meta }).await
+    Ok(RecordView { body: private.body, attachments: private.attachments, origin: private.origin, verified, meta })
 }
 
 /// A page of a patient's record metadata, by kind (`all` for every kind), deleted
@@ -456,6 +486,11 @@ pub(crate) async fn search_records(
     seal_to.seal(&stub, &page).await
 }
 
+/// The largest page of record metadata: each page reads every record's
+/// metadata of the patient to sort them, so a chart of a few hundred records
+/// is best listed in one.
+const MAX_RECORD_PAGE: u32 = 1000;
+
 /// The records matching `query`.
 async fn find_records(
     stub: &Stub,
@@ -468,8 +503,8 @@ async fn find_records(
     let now = stub.tx_timestamp()?.seconds;
     let patient = patient_for(stub, id, "searching records of").await?;
     may_see_history(stub, caller, &patient, now).await?;
-    if !(1..=100).contains(&page_size) {
-        return Err(EhrError::bad("pageSize", "must be 1-100"));
+    if !(1..=MAX_RECORD_PAGE).contains(&page_size) {
+        return Err(EhrError::bad("pageSize", format!("must be 1-{MAX_RECORD_PAGE}")));
     }
     if let (Some(f), Some(t)) = (query.from, query.to)
         && f >= t
@@ -492,7 +527,7 @@ async fn find_records(
     let mut all = store::records(stub, id).await?;
     all.sort_by_key(position);
     for meta in all {
-        if meta.deleted.is_some() || query.kind.is_some_and(|k| k != meta.kind) {
+        if (meta.deleted.is_some() && !query.include_deleted) || query.kind.is_some_and(|k| k != meta.kind) {
             continue;
         }
         if !bookmark.is_empty() && position(&meta).as_str() <= bookmark {

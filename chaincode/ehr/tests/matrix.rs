@@ -65,15 +65,16 @@ fn prescription() -> Value {
 
 fn prescription_hash() -> String {
     let body = serde_json::from_value(prescription()).unwrap();
-    let p = ehr_api::model::PrivateRecord { body, attachments: vec![], salt: SALT.into() };
+    let p = ehr_api::model::PrivateRecord { body, attachments: vec![], origin: None, salt: SALT.into() };
     ehr_api::hash::record_hash(&p).unwrap()
 }
 
-const FUNCTIONS: [&str; 14] = [
+const FUNCTIONS: [&str; 15] = [
     "AddRecord(note)",
     "AddRecord(imaging)",
     "AddRecord(lab)",
     "ReadRecord",
+    "ReadRecords",
     "ListRecords",
     "SearchRecords",
     "PatientHistory",
@@ -87,20 +88,20 @@ const FUNCTIONS: [&str; 14] = [
 ];
 
 /// Expected status per function, in the order of [`FUNCTIONS`].
-fn expected(who: &str) -> [u16; 14] {
+fn expected(who: &str) -> [u16; 15] {
     match who {
-        //                    note imag lab  read list srch hist upd  del  vrfy disp audt spat stnd
-        "attending doctor" => [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 200, 403],
-        "other doctor" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403],
-        "consented doctor" => [403, 403, 403, 200, 200, 200, 200, 403, 403, 200, 403, 403, 200, 403],
-        "the patient" => [403, 403, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 200, 403],
-        "another patient" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403],
-        "radiologist" => [403, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
-        "lab tester" => [403, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
-        "pharmacist" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403],
-        "regulator" => [403, 403, 403, 403, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403],
-        "admin" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200],
-        "no role" => [403; 14],
+        //                    note imag lab  read rds  list srch hist upd  del  vrfy disp audt spat stnd
+        "attending doctor" => [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 200, 403],
+        "other doctor" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 200, 403],
+        "consented doctor" => [403, 403, 403, 200, 200, 200, 200, 200, 403, 403, 200, 403, 403, 200, 403],
+        "the patient" => [403, 403, 403, 200, 200, 200, 200, 200, 403, 403, 403, 403, 200, 200, 403],
+        "another patient" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403],
+        "radiologist" => [403, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        "lab tester" => [403, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        "pharmacist" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 403],
+        "regulator" => [403, 403, 403, 403, 403, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403],
+        "admin" => [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200],
+        "no role" => [403; 15],
         other => unreachable!("{other}"),
     }
 }
@@ -151,6 +152,11 @@ async fn permission_matrix_for_records_prescriptions_history_search_audit_admin_
                     w.call(id, &["OpenAccess", "P-0001", "treatment"], None).await;
                     w.call(id, &["ReadRecord", "P-0001", &note], None).await
                 }
+                "ReadRecords" => {
+                    w.call(id, &["OpenAccess", "P-0001", "treatment"], None).await;
+                    let ids = json!([note]).to_string();
+                    w.call(id, &["ReadRecords", "P-0001", &ids], None).await
+                }
                 "ListRecords" => w.call(id, &["ListRecords", "P-0001", "all", "10", ""], None).await,
                 "SearchRecords" => {
                     w.call(id, &["SearchRecords", "P-0001", "10", ""], Some(("query", json!({"kind": "clinicalNote"}))))
@@ -200,5 +206,5 @@ async fn permission_matrix_for_records_prescriptions_history_search_audit_admin_
     }
     let out = w.call(w.id("the patient"), &["RequestErasure", "P-0001"], None).await;
     assert_eq!(out.response.status, 200, "{}", out.response.message);
-    assert_eq!(checked + 1, 11 * 15);
+    assert_eq!(checked + 1, 11 * 16);
 }

@@ -77,7 +77,7 @@ fn ct_report() -> Value {
 /// The hash a pharmacist computes from the prescription copy they were handed.
 fn prescription_hash(record: &Value) -> String {
     let body: RecordBody = serde_json::from_value(record["body"].clone()).unwrap();
-    let private = PrivateRecord { body, attachments: vec![], salt: SALT.into() };
+    let private = PrivateRecord { body, attachments: vec![], origin: None, salt: SALT.into() };
     ehr_api::hash::record_hash(&private).unwrap()
 }
 
@@ -109,6 +109,16 @@ async fn the_core_scenario() {
     assert_eq!(view["verified"], true);
     let page = ok(&w.call(&w.b1, &["ListRecords", "P-0001", "all", "10", ""]).await);
     assert_eq!(page["records"].as_array().unwrap().len(), 3);
+    // ReadRecords: several in one call, in the order asked, on the same grounds; at most 100.
+    let ids = json!([ct["id"], diagnosis["id"]]).to_string();
+    let views = ok(&w.call(&w.b1, &["ReadRecords", "P-0001", &ids]).await);
+    assert_eq!(views[0]["meta"]["id"], ct["id"]);
+    assert_eq!((views[1]["body"]["icd10"].as_str(), views[1]["verified"].as_bool()), (Some("K35.80"), Some(true)));
+    let too_many = json!(vec![diagnosis["id"].clone(); 101]).to_string();
+    let out = w.call(&w.b1, &["ReadRecords", "P-0001", &too_many]).await;
+    assert_eq!(out.response.status, 400, "{}", out.response.message);
+    let out = w.call(&w.a2, &["ReadRecords", "P-0001", &ids]).await;
+    assert_eq!(out.response.status, 403, "no window, no grounds: {}", out.response.message);
     let page = ok(&w.call(&w.b1, &["ListRecords", "P-0001", "imagingReport", "10", ""]).await);
     assert_eq!(page["records"][0]["id"], ct["id"]);
     // A kind that is not one, or a negative page size, is named in a 400.
@@ -247,6 +257,13 @@ async fn records_are_versioned_and_deleted_as_tombstones() {
     assert_eq!(out.response.status, 404);
     let page = ok(&w.call(&w.a1, &["ListRecords", "P-0001", "all", "10", ""]).await);
     assert_eq!(page["records"].as_array().unwrap().len(), 0, "deleted records are hidden");
+    // ... unless asked for, as an export does: metadata and tombstone only.
+    let all = json!({"includeDeleted": true});
+    let page = ok(&w.with(&w.a1, &["SearchRecords", "P-0001", "1000", ""], "query", all).await);
+    assert_eq!(page["records"][0]["id"], id.as_str());
+    assert_eq!(page["records"][0]["deleted"]["reason"], "entered for the wrong patient");
+    let out = w.call(&w.a1, &["ListRecords", "P-0001", "all", "1001", ""]).await;
+    assert!(out.response.status == 400 && out.response.message.contains("1-1000"), "{}", out.response.message);
     let trail = ok(&w.call(&w.patient, &["AuditTrail", "P-0001"]).await);
     let deleted_line = trail.as_array().unwrap().iter().find(|l| l["action"] == "recordDeleted").unwrap();
     assert_eq!(deleted_line["detail"], "entered for the wrong patient");

@@ -121,6 +121,20 @@ pub(crate) enum FhirCmd {
         #[arg(long, default_value = "treatment")]
         purpose: String,
     },
+    /// Import one patient's FHIR R4 Bundle from another system: checks the whole bundle first (a refused
+    /// bundle writes nothing; with --json the refusal is a FHIR OperationOutcome), registers the patient if
+    /// new, adds a record per resource we keep with its source as origin, and reports what it left out.
+    /// Importing the same bundle again writes nothing new.
+    Import {
+        /// The bundle (JSON)
+        file: PathBuf,
+        /// Import as this patient id; default: the patient id of ours the bundle names (from `ehr fhir export`)
+        #[arg(long = "as", value_name = "PATIENT")]
+        into: Option<String>,
+        /// Why you open the patient's existing chart to compare, kept in the access log
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -375,7 +389,10 @@ pub(crate) enum RecordCmd {
         /// Diagnoses whose ICD-10 code starts with this
         #[arg(long)]
         icd10: Option<String>,
-        /// Records per page (1-100)
+        /// Also records deleted as written in error (metadata and the reason only)
+        #[arg(long)]
+        deleted: bool,
+        /// Records per page (1-1000)
         #[arg(long, default_value_t = 50)]
         page_size: u32,
         /// Bookmark from the previous page

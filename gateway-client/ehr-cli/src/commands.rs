@@ -384,7 +384,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
         RecordCmd::Add { patient, kind, body: b } => {
             let id = patient_id(&patient)?;
             let body = body(kind, &b)?;
-            let input = RecordInput { body, attachments: store_files(config, client, &id, &b.attach, None).await? };
+            let input = RecordInput::new(body, store_files(config, client, &id, &b.attach, None).await?);
             let written = client.add_record(&id, &input).await?;
             let hash = keep_copy(&written, &b)?;
             out.show(
@@ -400,7 +400,7 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
         RecordCmd::Update { patient, record, kind, body: b } => {
             let id = patient_id(&patient)?;
             let body = body(kind, &b)?;
-            let input = RecordInput { body, attachments: store_files(config, client, &id, &b.attach, None).await? };
+            let input = RecordInput::new(body, store_files(config, client, &id, &b.attach, None).await?);
             let written = client.update_record(&id, &record, &input).await?;
             let hash = keep_copy(&written, &b)?;
             out.show(
@@ -415,14 +415,15 @@ async fn record(config: &Config, client: &EhrClient, cmd: RecordCmd, out: Output
             open_window(client, &id, &r.purpose).await?;
             out.show("history", &client.record_history(&id, &r.record).await?)
         }
-        RecordCmd::List { patient, kind, from, to, icd10, page_size, bookmark } => {
+        RecordCmd::List { patient, kind, from, to, icd10, deleted, page_size, bookmark } => {
             let id = patient_id(&patient)?;
-            let page = if from.is_some() || to.is_some() || icd10.is_some() {
+            let page = if from.is_some() || to.is_some() || icd10.is_some() || deleted {
                 let query = RecordQuery {
                     kind,
                     from: from.as_deref().map(parse_time).transpose()?,
                     to: to.as_deref().map(parse_time).transpose()?,
                     icd10_prefix: icd10,
+                    include_deleted: deleted,
                 };
                 client.search_records(&id, &query, page_size, &bookmark).await?
             } else {
@@ -500,7 +501,7 @@ async fn upload(config: &Config, client: &EhrClient, args: cli::Upload, out: Out
         file.media_type,
         file.sha256
     ));
-    let written = client.add_record(&id, &RecordInput { body, attachments }).await?;
+    let written = client.add_record(&id, &RecordInput::new(body, attachments)).await?;
     out.show(
         &format!("attached as record {} of {id}; sha256 {}", written.meta.id, file.sha256),
         &json!({ "recordId": written.meta.id, "sha256": file.sha256, "size": file.size, "mediaType": file.media_type, "location": file.location }),
@@ -591,7 +592,10 @@ async fn prescription(client: &EhrClient, cmd: PrescriptionCmd, out: Output) -> 
 }
 
 async fn fhir(client: &EhrClient, cmd: cli::FhirCmd, out: Output) -> Result<()> {
-    let cli::FhirCmd::Export { patient, out: file, purpose } = cmd;
+    let (patient, file, purpose) = match cmd {
+        cli::FhirCmd::Export { patient, out: file, purpose } => (patient, file, purpose),
+        cli::FhirCmd::Import { file, into, purpose } => return fhir_import(client, &file, into, &purpose, out).await,
+    };
     let id = patient_id(&patient)?;
     let exported = client.export_fhir(&id, Purpose::parse(&purpose)?).await?;
     let bytes = exported.canonical_json()?;
@@ -614,6 +618,61 @@ async fn fhir(client: &EhrClient, cmd: cli::FhirCmd, out: Output) -> Result<()> 
         "unmapped": exported.unmapped,
     });
     out.show(&format!("exported {id} as FHIR R4"), &summary)
+}
+
+async fn fhir_import(
+    client: &EhrClient,
+    file: &std::path::Path,
+    into: Option<String>,
+    purpose: &str,
+    out: Output,
+) -> Result<()> {
+    let into = into.as_deref().map(patient_id).transpose()?;
+    let purpose = Purpose::parse(purpose)?;
+    let size = std::fs::metadata(file)
+        .map_err(|e| EhrClientError::Usage(format!("cannot read the bundle {}: {e}", file.display())))?
+        .len();
+    if size > ehr_fhir::MAX_BUNDLE_BYTES as u64 {
+        return Err(ehr_fhir::FhirError::Refused {
+            issues: vec![ehr_fhir::Issue {
+                kind: ehr_fhir::IssueKind::TooLong,
+                location: "Bundle".into(),
+                message: format!(
+                    "{} is {size} bytes; at most {} bytes are read: split the chart into several bundles",
+                    file.display(),
+                    ehr_fhir::MAX_BUNDLE_BYTES
+                ),
+            }],
+        }
+        .into());
+    }
+    let bytes = std::fs::read(file)
+        .map_err(|e| EhrClientError::Usage(format!("cannot read the bundle {}: {e}", file.display())))?;
+    let report = client.import_fhir(&bytes, into.as_ref(), purpose).await?;
+    if !out.is_json() {
+        for left in &report.unmapped {
+            eprintln!("warning: not imported: {}: {}", left.resource, left.reason);
+        }
+        if report.patient == ehr_client::fhir::PatientOutcome::Differs {
+            eprintln!(
+                "warning: {} is on the ledger with details that differ from the bundle's; they were left as they are",
+                report.patient_id
+            );
+        }
+    }
+    let records = |list: &[ehr_client::fhir::ImportedRecord]| -> Vec<serde_json::Value> {
+        list.iter().map(|r| json!({ "source": r.source, "recordId": r.record_id })).collect()
+    };
+    let summary = json!({
+        "patientId": report.patient_id,
+        "patient": format!("{:?}", report.patient).to_lowercase(),
+        "writes": report.writes(),
+        "added": records(&report.added),
+        "updated": records(&report.updated),
+        "unchanged": records(&report.unchanged),
+        "unmapped": report.unmapped.iter().map(|u| json!({ "resource": u.resource, "reason": u.reason })).collect::<Vec<_>>(),
+    });
+    out.show(&format!("imported {} into {}", file.display(), report.patient_id), &summary)
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

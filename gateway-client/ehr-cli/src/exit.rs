@@ -5,6 +5,7 @@
 use ehr_client::EhrClientError;
 use ehr_client::error::Refusal;
 use ehr_client::files::FilesError;
+use ehr_fhir::FhirError;
 use fabric_ca_client::CaError;
 use fabric_gateway_client::GatewayError;
 
@@ -54,7 +55,22 @@ pub(crate) fn code(err: &EhrClientError) -> u8 {
         | EhrClientError::NotSignedIn { .. }
         | EhrClientError::Usage(_) => USAGE,
         EhrClientError::Integrity(_) => INTEGRITY,
+        EhrClientError::Fhir(FhirError::Refused { .. }) => BAD_INPUT,
         _ => FAILURE,
+    }
+}
+
+/// The rest of an error that has several parts: every issue of a refused
+/// FHIR bundle (on standard error), or in `--json` mode the refusal as the
+/// FHIR `OperationOutcome` a FHIR client expects (on standard output).
+pub(crate) fn details(err: &EhrClientError, json: bool) {
+    let EhrClientError::Fhir(fhir) = err else { return };
+    if json {
+        println!("{}", fhir.operation_outcome());
+    } else if let FhirError::Refused { issues } = fhir {
+        for issue in issues {
+            eprintln!("  {issue}");
+        }
     }
 }
 

@@ -17,11 +17,12 @@ async fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EHR_LOG").unwrap_or_else(|_| filter.into()))
         .with_writer(std::io::stderr)
         .init();
-    let verbose = cli.global.verbose;
+    let (verbose, json) = (cli.global.verbose, cli.global.json);
     match commands::run(cli).await {
         Ok(()) => ExitCode::from(exit::OK),
         Err(err) => {
             eprintln!("error: {err}");
+            exit::details(&err, json);
             if let Some(hint) = exit::hint(&err) {
                 eprintln!("hint: {hint}");
             }

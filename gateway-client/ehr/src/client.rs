@@ -219,7 +219,12 @@ impl EhrClient {
     }
 
     fn written(meta: RecordMeta, record: &RecordInput, salt: String, dispense_code: Option<String>) -> RecordWritten {
-        let copy = PrivateRecord { body: record.body.clone(), attachments: record.attachments.clone(), salt };
+        let copy = PrivateRecord {
+            body: record.body.clone(),
+            attachments: record.attachments.clone(),
+            origin: record.origin.clone(),
+            salt,
+        };
         RecordWritten { meta, copy, dispense_code }
     }
 
@@ -368,6 +373,16 @@ impl EhrClient {
     /// `DeleteRecord`: a tombstone with the reason; history stays.
     pub async fn delete_record(&self, id: &PatientId, record_id: &str, reason: &str) -> Result<RecordMeta> {
         self.call_sealed::<f::DeleteRecord, _>((id.clone(), record_id.to_owned(), reason.to_owned()), &[]).await
+    }
+
+    /// `ReadRecords` (needs an open access window): the records `record_ids`
+    /// in that order, [`MAX_RECORDS_PER_READ`](ehr_api::model::MAX_RECORDS_PER_READ) per call.
+    pub async fn read_records(&self, id: &PatientId, record_ids: &[String]) -> Result<Vec<RecordView>> {
+        let mut views = Vec::with_capacity(record_ids.len());
+        for ids in record_ids.chunks(ehr_api::model::MAX_RECORDS_PER_READ) {
+            views.extend(self.call_sealed::<f::ReadRecords, _>((id.clone(), ids.to_vec()), &[]).await?);
+        }
+        Ok(views)
     }
 
     /// `ReadRecord` (needs an open access window); sealed to this call's key.
@@ -528,10 +543,8 @@ mod tests {
             media_type: "application/pdf".into(),
             location: "file:///x".into(),
         };
-        let record = RecordInput {
-            body: RecordBody::ClinicalNote { text: "fine".into() },
-            attachments: vec![file; MAX_ATTACHMENTS + 1],
-        };
+        let record =
+            RecordInput::new(RecordBody::ClinicalNote { text: "fine".into() }, vec![file; MAX_ATTACHMENTS + 1]);
         let err = EhrClient::record_transient(&record, &"00".repeat(32)).unwrap_err();
         assert!(matches!(err, EhrClientError::Invalid(ref i) if i.field == "attachments"), "{err:?}");
     }

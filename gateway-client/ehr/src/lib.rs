@@ -10,6 +10,7 @@ mod chart;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fhir;
 pub mod files;
 pub mod follow;
 pub mod scenario;

@@ -164,10 +164,8 @@ async fn register(cast: &Cast, id: &PatientId, n: &mut dyn Narrator) -> Result<b
 /// A diagnosis and a prescription; the prescription is returned for dispensing.
 async fn write_records(cast: &Cast, id: &PatientId, n: &mut dyn Narrator) -> Result<RecordWritten> {
     n.step(parts::DOCTOR, "records a diagnosis and a prescription");
-    let diagnosis = RecordInput {
-        body: RecordBody::Diagnosis { icd10: "K35.80".into(), text: "acute appendicitis".into() },
-        attachments: vec![],
-    };
+    let diagnosis =
+        RecordInput::new(RecordBody::Diagnosis { icd10: "K35.80".into(), text: "acute appendicitis".into() }, vec![]);
     let dx = cast.doctor.add_record(id, &diagnosis).await?;
     n.result(&format!("diagnosis {}", dx.meta.id));
     let body = RecordBody::Prescription {
@@ -176,7 +174,7 @@ async fn write_records(cast: &Cast, id: &PatientId, n: &mut dyn Narrator) -> Res
         frequency: "3x daily".into(),
         text: String::new(),
     };
-    let rx = cast.doctor.add_record(id, &RecordInput { body, attachments: vec![] }).await?;
+    let rx = cast.doctor.add_record(id, &RecordInput::new(body, vec![])).await?;
     n.result(&format!("prescription {} (the patient's copy hashes to {})", rx.meta.id, rx.hash()?));
     Ok(rx)
 }
@@ -197,7 +195,7 @@ async fn upload_report(cast: &Cast, id: &PatientId, n: &mut dyn Narrator) -> Res
     let stored = stored?;
     let sha = stored.sha256.clone();
     let body = RecordBody::ImagingReport { modality: "CT".into(), text: "appendix enlarged".into() };
-    let ct = cast.radiologist.add_record(id, &RecordInput { body, attachments: vec![stored.into()] }).await?;
+    let ct = cast.radiologist.add_record(id, &RecordInput::new(body, vec![stored.into()])).await?;
     n.result(&format!("imaging report {} with file sha256 {sha}", ct.meta.id));
     Ok(sha)
 }
