@@ -87,7 +87,12 @@ pub fn export(chart: &Chart) -> Result<Export> {
         let made = clinical_resources(record, &patient_id, status)?;
         if let Some((id, _)) = made.first() {
             let why = Why { origin: record.origin.as_ref(), ..Why::default() };
-            provenance.push(resources::provenance(id, &record.meta.updated, &who, why)?);
+            let (pid, mut p) = resources::provenance(id, &record.meta.updated, &who, why)?;
+            // A lab report's Observation and an imaging report's study were written with it.
+            for (part, _) in made.iter().skip(1) {
+                p.target.push(resources::reference(part));
+            }
+            provenance.push((pid, p));
             if let (Some(p), RecordBody::Prescription { medication, .. }) = (status, &record.body)
                 && let Some(dispensed) = &p.dispensed
             {

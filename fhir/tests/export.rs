@@ -107,6 +107,11 @@ fn the_mapping_carries_codes_ids_versions_and_provenance() {
     );
     assert_eq!(report[0]["category"][0]["coding"][0]["code"], "LAB");
     assert_eq!(report[1]["category"][0]["coding"][0]["code"], "RAD");
+    let observation_url = entry_url(&bundle, observation).unwrap();
+    let covered = of("Provenance")
+        .iter()
+        .any(|p| p["target"].as_array().unwrap().iter().any(|t| t["reference"] == observation_url));
+    assert!(covered, "the Observation has a Provenance too (its report's)");
     let study = of("ImagingStudy")[0];
     assert_eq!((study["modality"][0]["code"].as_str(), study["status"].as_str()), (Some("CT"), Some("available")));
     assert_eq!(report[1]["imagingStudy"][0]["reference"].as_str(), entry_url(&bundle, study));

@@ -26,7 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ehr_api::events::{Notification, SealedNotices};
@@ -36,7 +37,7 @@ use ehr_api::transient::{TRANSIENT_FILE_KEY, TRANSIENT_PATIENT, TRANSIENT_SALT};
 use ehr_client::config::{OrgProfile, read_profile};
 use ehr_client::error::Refusal;
 use ehr_client::fhir::PatientOutcome;
-use ehr_client::files::FileStore;
+use ehr_client::files::{FileStore, Progress};
 use ehr_client::scenario::{self, Cast, Narrator, parts};
 use ehr_client::{EhrClient, Followed, NotificationFollower};
 use ehr_tests::network::{Network, gateway_raw, gateway_with, network_sh};
@@ -272,9 +273,21 @@ async fn scenario_through_the_library() {
 async fn round_trip(cast: &Cast, bundle: &[u8], stamp: u64, dir: &Path) {
     let copy = PatientId::parse(&format!("P-COPY-{stamp}")).unwrap();
     let started = Instant::now();
-    let report = cast.other_doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment).await.unwrap();
+    let (total, done) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let progress = Progress::hidden()
+        .on_total({
+            let total = total.clone();
+            move |n| total.store(n, Ordering::Relaxed)
+        })
+        .observe({
+            let done = done.clone();
+            move |n| done.store(n, Ordering::Relaxed)
+        });
+    let report = cast.other_doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment, progress).await.unwrap();
     eprintln!("imported {} records in {:?}", report.added.len(), started.elapsed());
     assert_eq!(report.patient, PatientOutcome::Registered);
+    let told = (total.load(Ordering::Relaxed), done.load(Ordering::Relaxed));
+    assert_eq!(told, (report.added.len() as u64, report.added.len() as u64), "progress told the whole way");
     assert!(report.added.len() >= 3, "{report:#?}");
     assert!(report.unmapped.iter().any(|u| u.reason.contains("files are not copied")), "{report:#?}");
     let round = cast.other_doctor.export_fhir(&copy, Purpose::Treatment).await.unwrap().canonical_json().unwrap();
@@ -295,11 +308,13 @@ async fn round_trip(cast: &Cast, bundle: &[u8], stamp: u64, dir: &Path) {
     assert!(text.contains(ehr_fhir::systems::IMPORT_SOURCE), "the re-export says where its records came from");
     assert!(text.contains("HospitalBMSP"), "the copy is HospitalB's patient");
 
-    let again = cast.other_doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment).await.unwrap();
+    let again =
+        cast.other_doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment, Progress::hidden()).await.unwrap();
     assert_eq!((again.patient, again.writes()), (PatientOutcome::Unchanged, 0), "{again:#?}");
     assert_eq!(again.unchanged.len(), report.added.len());
     // A HospitalA doctor cannot slip records into HospitalB's patient by import.
-    let refused = cast.doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment).await.unwrap_err();
+    let refused =
+        cast.doctor.import_fhir(bundle, Some(&copy), Purpose::Treatment, Progress::hidden()).await.unwrap_err();
     assert_eq!(refused.refusal(), Some(Refusal::Forbidden), "{refused}");
 }
 

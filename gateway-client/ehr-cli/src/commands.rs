@@ -16,14 +16,14 @@ use ehr_api::model::{
 use ehr_api::views::PatientQuery;
 use ehr_api::views::{AccessQuery, RecordInput, RecordQuery};
 use ehr_client::config::Settings;
-use ehr_client::files::FileStore;
+use ehr_client::files::{FileStore, Progress};
 use ehr_client::session::{self, SignedIn, Source};
 use ehr_client::{
     Config, EhrClient, EhrClientError, Followed, NotificationFollower, RecordWritten, Result, Slip, copy_hash,
 };
 
 use crate::cli::{self, Cli, Command, ConsentCmd, PatientCmd, PrescriptionCmd, RecordCmd};
-use crate::output::{Output, progress_bar};
+use crate::output::{Output, count_bar, progress_bar};
 
 /// The config file's path: `EHR_CONFIG` when given, else
 /// `$XDG_CONFIG_HOME/ehr/config.toml`, else `~/.config/ehr/config.toml`.
@@ -648,7 +648,8 @@ async fn fhir_import(
     }
     let bytes = std::fs::read(file)
         .map_err(|e| EhrClientError::Usage(format!("cannot read the bundle {}: {e}", file.display())))?;
-    let report = client.import_fhir(&bytes, into.as_ref(), purpose).await?;
+    let progress = if out.is_json() { Progress::hidden() } else { count_bar("records", "importing") };
+    let report = client.import_fhir(&bytes, into.as_ref(), purpose, progress).await?;
     if !out.is_json() {
         for left in &report.unmapped {
             eprintln!("warning: not imported: {}: {}", left.resource, left.reason);

@@ -113,12 +113,22 @@ fn scalar(v: &Value) -> String {
 /// `total_bytes` is the expected size; the transfer corrects it once it
 /// knows the real one.
 pub(crate) fn progress_bar(total_bytes: u64, label: impl Into<String>) -> Progress {
-    let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    bar("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}", total_bytes, label.into())
+}
+
+/// A count progress bar (`records`) for long work of many steps, such as a
+/// FHIR import, drawn like [`progress_bar`].
+pub(crate) fn count_bar(unit: &str, label: impl Into<String>) -> Progress {
+    bar(&format!("{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} eta {{eta}}"), 0, label.into())
+}
+
+/// A bar drawn with `template`, fed by the library's progress callbacks.
+fn bar(template: &str, total: u64, label: String) -> Progress {
+    let style = ProgressStyle::with_template(template)
         .map(|style| style.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr())
-        .with_style(style)
-        .with_message(label.into());
+    let bar =
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(style).with_message(label);
     let (sized, moved, done) = (bar.clone(), bar.clone(), bar);
     Progress::hidden()
         .on_total(move |total| sized.set_length(total))

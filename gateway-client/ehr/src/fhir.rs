@@ -8,6 +8,7 @@ use ehr_api::model::{PatientId, Purpose};
 use ehr_fhir::{Export, Unmapped};
 
 use crate::error::Refusal;
+use crate::files::Progress;
 use crate::{EhrClient, EhrClientError, Result};
 
 /// What happened to the bundle's patient.
@@ -77,7 +78,29 @@ impl EhrClient {
     /// write is an ordinary contract call under the caller's identity, with
     /// its permission checks; reading the existing chart opens an access
     /// window for `purpose`, logged like any read.
-    pub async fn import_fhir(&self, bundle: &[u8], into: Option<&PatientId>, purpose: Purpose) -> Result<ImportReport> {
+    ///
+    /// `progress` hears the number of records to write once the bundle is
+    /// read, then each record written or found unchanged: an import of a
+    /// large chart writes one record per block.
+    pub async fn import_fhir(
+        &self,
+        bundle: &[u8],
+        into: Option<&PatientId>,
+        purpose: Purpose,
+        progress: Progress,
+    ) -> Result<ImportReport> {
+        let report = self.import_fhir_quietly(bundle, into, purpose, &progress).await;
+        progress.finish(report.is_ok());
+        report
+    }
+
+    async fn import_fhir_quietly(
+        &self,
+        bundle: &[u8],
+        into: Option<&PatientId>,
+        purpose: Purpose,
+        progress: &Progress,
+    ) -> Result<ImportReport> {
         let import = ehr_fhir::read_bundle(bundle)?;
         let id = match (into, &import.patient.patient_id) {
             (Some(id), _) | (None, Some(id)) => id.clone(),
@@ -129,7 +152,10 @@ impl EhrClient {
             unchanged: Vec::new(),
             unmapped: import.unmapped,
         };
-        for record in import.records {
+        let total = import.records.len() as u64;
+        progress.start(total);
+        for (done, record) in import.records.into_iter().enumerate() {
+            progress.advance(done as u64);
             let Some(origin) = record.origin.clone() else { continue };
             let source = origin.resource.clone();
             match existing.get(&source) {
@@ -148,6 +174,7 @@ impl EhrClient {
                 }
             }
         }
+        progress.advance(total);
         Ok(report)
     }
 }

@@ -204,9 +204,9 @@ impl From<StoredFile> for ehr_api::model::Attachment {
     }
 }
 
-/// Reports the progress of a transfer to the caller, who draws it as it likes
+/// Reports the progress of long work to the caller, who draws it as it likes
 /// (a terminal bar in the `ehr` tool, log lines, a web page): this library
-/// draws nothing.
+/// draws nothing. Transfers count bytes; a FHIR import counts records.
 ///
 /// Uploads and downloads report after every chunk, so a user waiting on a
 /// 2 GiB scan can be shown that it moves. The callbacks run on the
@@ -262,19 +262,19 @@ impl Progress {
         self
     }
 
-    fn start(&self, total: u64) {
+    pub(crate) fn start(&self, total: u64) {
         if let Some(report) = &self.total {
             report(total);
         }
     }
 
-    fn advance(&self, done: u64) {
+    pub(crate) fn advance(&self, done: u64) {
         if let Some(observer) = &self.observer {
             observer(done);
         }
     }
 
-    fn finish(&self, ok: bool) {
+    pub(crate) fn finish(&self, ok: bool) {
         if let Some(report) = &self.finished {
             report(ok);
         }

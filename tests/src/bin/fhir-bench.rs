@@ -29,6 +29,7 @@ use ehr_api::model::{PatientDetails, PatientId, Purpose, RecordBody};
 use ehr_api::views::RecordInput;
 use ehr_client::EhrClient;
 use ehr_client::config::read_profile;
+use ehr_client::files::Progress;
 use ehr_tests::bench::ms;
 use ehr_tests::repo_root;
 use fabric_gateway_client::{Gateway, Identity, Signer};
@@ -161,7 +162,12 @@ async fn main() -> Result<()> {
         let other = client("hospitalb", "doctor1").await?;
         let copy = PatientId::parse(&format!("P-BENCH-COPY-{stamp}"))?;
         let started = Instant::now();
-        let report = other.import_fhir(&last, Some(&copy), Purpose::Treatment).await?;
+        let progress = Progress::hidden().observe(|n| {
+            if n % 50 == 0 {
+                eprintln!("  {n} imported");
+            }
+        });
+        let report = other.import_fhir(&last, Some(&copy), Purpose::Treatment, progress).await?;
         let took = started.elapsed();
         println!(
             "import of {} records as {copy}: {:.1} s, {} writes ({:.1} writes/s)",
