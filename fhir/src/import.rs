@@ -418,8 +418,7 @@ impl<'a, 'b> Reader<'a, 'b> {
     }
 
     fn patient(&mut self, entry: &Entry<'_>) -> Option<ImportedPatient> {
-        if let Err(issue) = typed::<r4::Patient>(&entry.location, &Value::Object(entry.resource.clone())) {
-            self.issues.push(issue);
+        if !self.structure::<r4::Patient>(entry) {
             return None;
         }
         let r = entry.resource;
@@ -432,7 +431,9 @@ impl<'a, 'b> Reader<'a, 'b> {
                 })
             })
             .unwrap_or_default();
-        let Some(birth_date) = str_at(&Value::Object(r.clone()), "birthDate").map(str::to_owned) else {
+        let Some(birth_date) =
+            r.get("birthDate").and_then(Value::as_str).filter(|d| !d.trim().is_empty()).map(str::to_owned)
+        else {
             self.issue(
                 IssueKind::Required,
                 &format!("{}.birthDate", entry.location),
